@@ -121,8 +121,13 @@ export interface SearchCriteria {
 export interface PageOptions {
   signal?: AbortSignal;
   operation?: string;
-  /** Trim the answer, e.g. `items[entity_id,increment_id],total_count`. */
+  /** Trim the answer, e.g. `items[entity_id,increment_id],total_count` (`total_count` is added when paging needs it). */
   fields?: string;
+  /**
+   * A unique field added as the last sort order (ASC) unless already sorted by it, so paging neither
+   * skips nor repeats rows that tie on the other sort keys: e.g. `entity_id` for orders.
+   */
+  stableSortKey?: string;
 }
 
 export interface MagentoClient {
