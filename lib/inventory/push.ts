@@ -1,0 +1,335 @@
+/**
+ * Pushes ERP stock to Magento: validation, stale drop, coalescing per SKU+source, then one of three ways
+ * to the store — MSI source items (batched), legacy stock items (one call per SKU, for stores without MSI),
+ * or the async bulk API followed to the last operation.
+ */
+import { LRUCache } from 'lru-cache';
+import { FailureInfo, IntegrationError } from '../errors';
+import { MagentoClient } from '../magento/types';
+import { encodePathSegment } from '../magento/url';
+import {
+  BatchReport, DeliveredItem, Dispatcher, EntryResult, fromBatchReport, ItemRejection, LimitMemory, OPERATION_STATUS, PipelineBatch,
+  PushEntry, PushPipeline, PushStatus, PushCounts, ResultItemBase, SendOutcome, TicketSettlement, TimestampBackend,
+  TimestampGuard, batchLimit, chunk, deliverInBatches, followBulk, limitMemoryFor, mapPool, matchOperations, resultLine,
+  submitBulk, summarize,
+} from '../batching';
+import { ProductCatalog, SourceCatalog, productCatalogFor, sourceCatalogFor } from './catalog';
+import { DEFAULT_INVENTORY_OPTIONS, InventoryMode, InventoryOptions, SourceItemUpdate } from './types';
+import { stockKey, validateStockUpdate } from './validate';
+
+export const OPERATIONS = Object.freeze({
+  sourceItemsSave: 'inventory.source-items.save',
+  sourceItemsBulk: 'inventory.source-items.bulk',
+  stockItemGet: 'inventory.stock-item.get',
+  stockItemSave: 'inventory.stock-item.save',
+});
+
+export interface StockResultItem extends ResultItemBase {
+  sku?: string;
+  source?: string;
+  qty?: number;
+  status?: 0 | 1;
+}
+
+/** One result message's payload. */
+export interface StockResult {
+  status: PushStatus;
+  counts: PushCounts;
+  items: StockResultItem[];
+  /** HTTP calls spent (look-ups, sends, splits, bisects, bulk polls). */
+  calls: number;
+  mode: InventoryMode;
+  /** `input` for items refused before batching (invalid, stale), `check` for SKUs the store lacks, `send` otherwise. */
+  phase: 'input' | 'check' | 'send';
+  bulkUuid?: string;
+  /** Set when the async bulk was still open at the deadline. */
+  consumers?: 'not-running';
+  /** The whole-batch failure, when there was one. */
+  error?: FailureInfo;
+}
+
+export interface InventoryPushHooks {
+  /** One call per batch; `tickets` are the input messages the batch holds items of. */
+  onResult: (result: StockResult, tickets: string[]) => void;
+  onTicketSettled: (settlement: TicketSettlement<SourceItemUpdate>) => void;
+  /** Maps a ticket to the input message id shown on result lines (when a batch mixes messages). */
+  msgidOf?: (ticket: string) => string | undefined;
+}
+
+export interface InventoryPushDeps {
+  /** Durable map for the last applied ERP timestamp per SKU+source (a KeyValueStore). */
+  timestamps?: TimestampBackend;
+  /** Key prefix in that store (e.g. the store-config name). */
+  timestampPrefix?: string;
+  limits?: LimitMemory;
+  sources?: SourceCatalog;
+  products?: ProductCatalog;
+}
+
+const stockItemIdCaches = new WeakMap<object, LRUCache<string, number>>();
+
+function stockItemIdsFor(client: MagentoClient): LRUCache<string, number> {
+  let c = stockItemIdCaches.get(client);
+  if (!c) stockItemIdCaches.set(client, (c = new LRUCache<string, number>({ max: 100_000, ttl: 60 * 60_000 })));
+  return c;
+}
+
+export function toSourceItem(u: SourceItemUpdate): { sku: string; source_code: string; quantity: number; status: 0 | 1 } {
+  return { sku: u.sku, source_code: u.source_code, quantity: u.quantity, status: u.status };
+}
+
+export class InventoryPush {
+  readonly options: InventoryOptions;
+  private readonly pipeline: PushPipeline<SourceItemUpdate>;
+  private readonly limits: LimitMemory;
+  private readonly sources: SourceCatalog;
+  private readonly products: ProductCatalog;
+
+  constructor(private readonly client: MagentoClient, options: Partial<InventoryOptions>, private readonly hooks: InventoryPushHooks, deps: InventoryPushDeps = {}) {
+    this.options = { ...DEFAULT_INVENTORY_OPTIONS, ...options, warehouses: { ...(options.warehouses ?? {}) } };
+    this.limits = deps.limits ?? limitMemoryFor(client);
+    this.sources = deps.sources ?? sourceCatalogFor(client);
+    this.products = deps.products ?? productCatalogFor(client);
+    const guard = new TimestampGuard(deps.timestamps, `stock:${deps.timestampPrefix ?? client.settings.name ?? ''}:`);
+    this.pipeline = new PushPipeline<SourceItemUpdate>({
+      windowMs: this.options.windowMs,
+      maxBuffered: this.options.maxBuffered,
+      guard,
+      dispatch: this.dispatcher(),
+      onBatch: (batch) => this.emit(batch),
+      onTicketSettled: (s) => this.hooks.onTicketSettled(s),
+    });
+  }
+
+  get buffered(): number {
+    return this.pipeline.buffered;
+  }
+
+  get openTickets(): number {
+    return this.pipeline.openTickets;
+  }
+
+  /** Batch size for synchronous requests: the node's, capped by what the store allows or taught us. */
+  batchSize(): number {
+    const configured = this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20;
+    return this.limits.get(OPERATIONS.sourceItemsSave, configured);
+  }
+
+  /**
+   * Takes one input message's payload (an update or an array). Invalid and stale items are answered at
+   * once in the returned result (undefined when there are none); the rest settle through the hooks.
+   */
+  async accept(ticket: string, payload: unknown): Promise<StockResult | undefined> {
+    const items = Array.isArray(payload) ? payload : [payload];
+    const knownSources = this.options.checkSources && this.options.mode !== 'legacy' ? await this.sources.codes() : undefined;
+    const ctx = { ...this.options, knownSources };
+    const refused: StockResultItem[] = [];
+    const entries: PushEntry<SourceItemUpdate>[] = [];
+    items.forEach((raw, index) => {
+      const checked = validateStockUpdate(raw, ctx);
+      if (!checked.ok) {
+        const r = raw && typeof raw === 'object' ? raw as Record<string, unknown> : {};
+        const line: StockResultItem = { index, outcome: 'invalid', reason: checked.error.message, field: checked.error.field };
+        if (typeof r.sku === 'string') line.sku = r.sku;
+        const src = r.source ?? r.source_code;
+        if (typeof src === 'string') line.source = src;
+        refused.push(line);
+        return;
+      }
+      entries.push({ ticket, index, key: stockKey(checked.value), value: checked.value, timestamp: checked.value.timestamp });
+    });
+    const stale = await this.pipeline.submit(ticket, entries);
+    for (const s of stale) refused.push(this.line(s));
+    if (!refused.length) return undefined;
+    refused.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    const { status, counts } = summarize(refused);
+    return { status, counts, items: refused, calls: 0, mode: this.options.mode, phase: 'input' };
+  }
+
+  /** Sends what waits in the coalescing window; resolves when everything sent so far has settled. */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  close(): Promise<void> {
+    return this.pipeline.close();
+  }
+
+  private line(r: EntryResult<SourceItemUpdate>): StockResultItem {
+    const line: StockResultItem = resultLine(r, this.hooks.msgidOf);
+    line.sku = r.entry.value.sku;
+    line.source = r.entry.value.source_code;
+    line.qty = r.entry.value.quantity;
+    line.status = r.entry.value.status;
+    return line;
+  }
+
+  private emit(batch: PipelineBatch<SourceItemUpdate>): void {
+    const items = batch.results.map((r) => this.line(r));
+    const { status, counts } = summarize(items);
+    const result: StockResult = {
+      status, counts, items, calls: batch.calls, mode: this.options.mode,
+      phase: (batch.info?.phase as StockResult['phase']) ?? 'send',
+    };
+    if (typeof batch.info?.bulkUuid === 'string') result.bulkUuid = batch.info.bulkUuid;
+    if (batch.info?.consumers === 'not-running') result.consumers = 'not-running';
+    if (batch.error) result.error = batch.error.toJSON();
+    const tickets = Array.from(new Set(batch.results.map((r) => r.entry.ticket)));
+    this.hooks.onResult(result, tickets);
+  }
+
+  private dispatcher(): Dispatcher<SourceItemUpdate> {
+    return async (entries, report) => {
+      const mode = this.options.mode;
+      let send = entries;
+      let checkCalls = 0;
+      if (this.options.checkSkus && mode !== 'legacy') {
+        const lookup = await this.products.missing(entries.map((e) => e.value.sku));
+        checkCalls = lookup.calls;
+        if (lookup.missing.size) {
+          const unknown = entries.filter((e) => lookup.missing.has(e.value.sku.toLowerCase()));
+          send = entries.filter((e) => !lookup.missing.has(e.value.sku.toLowerCase()));
+          report({
+            results: unknown.map((entry) => ({ entry, outcome: 'rejected' as const, reason: `The product with SKU "${entry.value.sku}" does not exist in the store.` })),
+            calls: checkCalls,
+            info: { phase: 'check' },
+          });
+          checkCalls = 0;
+        }
+      }
+      if (!send.length) return;
+      const concurrency = Math.max(1, this.client.settings.maxConcurrency || 4);
+      let first = true;
+      const emit = (rep: BatchReport<PushEntry<SourceItemUpdate>>): void => {
+        report(fromBatchReport(rep, { mode }, first ? checkCalls : 0));
+        first = false;
+        const ok = rep.items.filter((d) => d.outcome === 'ok').map((d) => d.item.value.sku);
+        if (mode !== 'legacy') this.products.remember(ok);
+      };
+      if (mode === 'msi') {
+        await deliverInBatches(send, {
+          send: (batch) => this.saveSourceItems(batch),
+          limit: batchLimit(this.limits, OPERATIONS.sourceItemsSave, () => this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20),
+          concurrency,
+          onBatch: emit,
+        });
+      } else if (mode === 'bulk') {
+        await deliverInBatches(send, {
+          send: (batch) => this.sendBulk(batch),
+          limit: batchLimit(this.limits, OPERATIONS.sourceItemsBulk, () => this.options.bulkSize > 0 ? this.options.bulkSize : this.client.settings.limits?.maxBulkItems ?? 5000),
+          concurrency: 1,
+          onBatch: emit,
+        });
+      } else {
+        await this.sendLegacy(send, concurrency, emit);
+      }
+    };
+  }
+
+  private async saveSourceItems(batch: PushEntry<SourceItemUpdate>[]): Promise<void> {
+    await this.client.request({
+      method: 'POST',
+      path: '/inventory/source-items',
+      body: { sourceItems: batch.map((e) => toSourceItem(e.value)) },
+      operation: OPERATIONS.sourceItemsSave,
+      entity: batch.length === 1 ? { type: 'source_item', id: batch[0].value.sku } : { type: 'source_item' },
+    });
+  }
+
+  /** One operation per source item: each item's fate is then read from its own operation status. */
+  private async sendBulk(batch: PushEntry<SourceItemUpdate>[]): Promise<SendOutcome> {
+    const submitted = await submitBulk(this.client, '/inventory/source-items',
+      batch.map((e) => ({ sourceItems: [toSourceItem(e.value)] })), OPERATIONS.sourceItemsBulk);
+    const rejections: ItemRejection[] = [];
+    const accepted = submitted.requestItems.filter((r) => r.status !== 'rejected');
+    submitted.requestItems.forEach((r) => {
+      if (r.status === 'rejected') rejections.push({ index: Number(r.id), reason: r.error_message || 'rejected by the bulk API' });
+    });
+    const info: Record<string, unknown> = { bulkUuid: submitted.bulkUuid };
+    if (!accepted.length) return { rejections, info };
+    const followed = await followBulk(this.client, submitted.bulkUuid, {
+      intervalMs: this.options.bulkPollMs,
+      maxIntervalMs: this.options.bulkMaxPollMs,
+      deadlineMs: this.options.bulkDeadlineMs,
+      expected: accepted.length,
+      operation: 'inventory.bulk.detailed-status',
+    });
+    const byRequest = matchOperations(submitted.requestItems, followed.operations);
+    const notRunning = followed.timedOut
+      ? new IntegrationError('transient',
+        `Magento accepted bulk ${submitted.bulkUuid} but ${followed.open} of ${accepted.length} operations were still open after ${Math.round(this.options.bulkDeadlineMs / 1000)} s: the store's queue consumers are not running (start async.operations.all, e.g. bin/magento queue:consumers:start async.operations.all, or enable cron consumers_runner)`,
+        { operation: OPERATIONS.sourceItemsBulk, target: this.client.settings.name, details: { bulkUuid: submitted.bulkUuid, open: followed.open } })
+      : undefined;
+    if (notRunning) info.consumers = 'not-running';
+    for (const r of accepted) {
+      const index = Number(r.id);
+      const op = byRequest.get(index);
+      const status = op ? Number(op.status) : OPERATION_STATUS.OPEN;
+      if (status === OPERATION_STATUS.COMPLETE) continue;
+      const message = op?.result_message || undefined;
+      if (status === OPERATION_STATUS.NOT_RETRIABLY_FAILED || status === OPERATION_STATUS.REJECTED) {
+        rejections.push({ index, reason: message ?? 'the bulk operation failed', details: { operationStatus: status } });
+      } else if (status === OPERATION_STATUS.RETRIABLY_FAILED) {
+        rejections.push({
+          index, reason: message ?? 'the bulk operation failed and may be retried',
+          error: new IntegrationError('transient', `bulk operation failed (retriable): ${message ?? 'no message'}`, { operation: OPERATIONS.sourceItemsBulk, details: { bulkUuid: submitted.bulkUuid } }),
+        });
+      } else {
+        const error = notRunning ?? new IntegrationError('transient', `bulk operation still open (bulk ${submitted.bulkUuid})`, { operation: OPERATIONS.sourceItemsBulk });
+        rejections.push({ index, reason: error.message, error });
+      }
+    }
+    return { rejections, extraCalls: followed.polls, info };
+  }
+
+  /** Stores without MSI: one PUT per SKU, the stock item id looked up once and remembered. */
+  private async sendLegacy(entries: PushEntry<SourceItemUpdate>[], concurrency: number, emit: (rep: BatchReport<PushEntry<SourceItemUpdate>>) => void): Promise<void> {
+    const ids = stockItemIdsFor(this.client);
+    const size = this.batchSize();
+    let stopped: IntegrationError | undefined;
+    let n = 0;
+    for (const part of chunk(entries, size)) {
+      let calls = 0;
+      let batchError: IntegrationError | undefined;
+      const items = await mapPool(part, concurrency, async (entry): Promise<DeliveredItem<PushEntry<SourceItemUpdate>>> => {
+        if (stopped) return { item: entry, outcome: 'failed', reason: stopped.message, error: stopped };
+        const { sku } = entry.value;
+        const key = sku.toLowerCase();
+        try {
+          let itemId = ids.get(key);
+          if (itemId === undefined) {
+            calls++;
+            const stockItem = await this.client.request<{ item_id?: number }>({
+              method: 'GET', path: `/stockItems/${encodePathSegment(sku)}`, operation: OPERATIONS.stockItemGet, entity: { type: 'product', id: sku },
+            });
+            if (!stockItem || typeof stockItem.item_id !== 'number') {
+              return { item: entry, outcome: 'rejected', reason: `Magento returned no stock item for SKU "${sku}"` };
+            }
+            itemId = stockItem.item_id;
+            ids.set(key, itemId);
+          }
+          calls++;
+          await this.client.request({
+            method: 'PUT',
+            path: `/products/${encodePathSegment(sku)}/stockItems/${itemId}`,
+            body: { stockItem: { qty: entry.value.quantity, is_in_stock: entry.value.status === 1 } },
+            operation: OPERATIONS.stockItemSave,
+            entity: { type: 'product', id: sku },
+          });
+          return { item: entry, outcome: 'ok' };
+        } catch (raw) {
+          const err = raw instanceof IntegrationError ? raw : new IntegrationError('permanent', raw instanceof Error ? raw.message : String(raw));
+          if (err.errorClass === 'validation' || err.errorClass === 'not-found') {
+            ids.delete(key);
+            return { item: entry, outcome: 'rejected', reason: err.message };
+          }
+          batchError ??= err;
+          stopped ??= err;
+          return { item: entry, outcome: 'failed', reason: err.message, error: err };
+        }
+      });
+      n++;
+      emit({ batch: n, items, calls, ...(batchError || stopped ? { error: batchError ?? stopped } : {}) });
+    }
+  }
+}
