@@ -1,0 +1,32 @@
+/**
+ * Opening stores. Every node opens its store in its constructor and closes it on `close`:
+ *
+ *   const cursor = openKeyValueStore({ kind: 'sqlite', name: `read-orders-${node.id}`, directory: RED.settings.userDir });
+ *   await cursor.set(`${store}:${node.id}`, { updatedAt, entityId });
+ *
+ * Opening is synchronous (SQLite opens the file at once; ioredis connects in the background and
+ * queues the first commands), so a node can open in its constructor and use the store on the first message.
+ */
+import { ValidationError } from '../errors';
+import { MemoryKeyValueStore } from './memory-kv';
+import { RedisKeyValueStore } from './redis-kv';
+import { SqliteKeyValueStore } from './sqlite-kv';
+import { STORE_KINDS, type KeyValueStore, type StoreKind, type StoreOptions } from './types';
+
+export * from './types';
+export { canonicalJson } from './json';
+
+export function checkKind(kind: unknown): StoreKind {
+  if (typeof kind !== 'string' || !(STORE_KINDS as readonly string[]).includes(kind)) {
+    throw new ValidationError('kind', `must be one of ${STORE_KINDS.join(', ')} (got ${JSON.stringify(kind)})`);
+  }
+  return kind as StoreKind;
+}
+
+export function openKeyValueStore(options: StoreOptions): KeyValueStore {
+  switch (checkKind(options.kind)) {
+    case 'memory': return new MemoryKeyValueStore(options);
+    case 'sqlite': return new SqliteKeyValueStore(options);
+    case 'redis': return new RedisKeyValueStore(options);
+  }
+}
