@@ -4,16 +4,17 @@ const fs = require('fs');
 const http = require('http');
 const os = require('os');
 const path = require('path');
-const Ajv2020 = require('ajv/dist/2020');
 
 const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
+const { validateSchema } = require('../../dist/lib/schemas.js');
 
 const SCHEMAS = path.resolve(__dirname, '../../schemas');
 const ORDER_SCHEMA = path.join(SCHEMAS, 'erp-order.schema.json');
 
-function schemaValidator(file) {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-  return ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, file), 'utf8')));
+/** Asserts `data` is valid against schemas/<name>.schema.json, listing the problems otherwise. */
+function assertSchema(name, data) {
+  const result = validateSchema(name, data);
+  assert.ok(result.valid, `not a valid ${name}: ${JSON.stringify(result.problems)}`);
 }
 
 async function call(base, method, route, { body, headers = {} } = {}) {
@@ -83,8 +84,7 @@ describe('demo ERP', function () {
       fs.existsSync(ORDER_SCHEMA),
       `schemas/erp-order.schema.json is missing: the demo ERP validates orders against it (written by the map-order work)`,
     );
-    const validate = schemaValidator('erp-order.schema.json');
-    assert.ok(validate(order('100000001')), `the test order no longer matches erp-order.schema.json: ${JSON.stringify(validate.errors)}`);
+    assertSchema('erp-order', order('100000001'));
   });
 
   beforeEach(async function () {
@@ -157,8 +157,8 @@ describe('demo ERP', function () {
       const res = await call(erp.url, 'POST', '/orders', { body: bad, headers: { 'idempotency-key': 'x' } });
       assert.strictEqual(res.status, 400);
       assert.match(res.body.message, /erp-order\.schema\.json/);
-      const reasons = res.body.errors.map((e) => `${e.path} ${e.message}`);
-      assert.ok(reasons.some((r) => /must have required property 'customer'/.test(r)), reasons.join('; '));
+      const reasons = res.body.errors.map((e) => `${e.field} ${e.reason}`);
+      assert.ok(reasons.includes('/customer is required'), reasons.join('; '));
       assert.ok(reasons.some((r) => r.startsWith('/items/0/qty')), reasons.join('; '));
       assert.ok(reasons.some((r) => r.startsWith('/currency')), reasons.join('; '));
       assert.strictEqual(erp.state.orders.size, 0);
@@ -313,8 +313,7 @@ describe('demo ERP', function () {
       assert.strictEqual(receiver.received.length, 1);
       const got = receiver.received[0];
       assert.strictEqual(got.path, '/erp/stock');
-      const validate = schemaValidator('erp-stock.schema.json');
-      assert.ok(validate(got.body), JSON.stringify(validate.errors));
+      assertSchema('erp-stock', got.body);
       assert.strictEqual(got.body.items.length, 3);
       for (const item of got.body.items) {
         const booked = erp.state.stockList(item.sku).find((s) => s.source === item.source);
@@ -342,7 +341,7 @@ describe('demo ERP', function () {
       const res = await call(erp.url, 'POST', '/__erp/emit/prices', { body: { items: [{ sku: '24-MB01', price: 29.99, store_id: 1 }] } });
       assert.strictEqual(res.status, 200);
       assert.deepStrictEqual(receiver.received[0].body, { items: [{ sku: '24-MB01', price: 29.99, store_id: 1 }] });
-      assert.ok(schemaValidator('erp-prices.schema.json')(receiver.received[0].body));
+      assertSchema('erp-prices', receiver.received[0].body);
       assert.strictEqual(erp.state.priceList('24-MB01').find((p) => p.store_id === 1).price, 29.99);
 
       const bad = await call(erp.url, 'POST', '/__erp/emit/prices', { body: { items: [{ sku: '24-MB01', price: 'cheap' }] } });
@@ -355,7 +354,7 @@ describe('demo ERP', function () {
       const res = await call(erp.url, 'POST', '/__erp/emit/products', { body: { count: 2 } });
       assert.strictEqual(res.status, 200);
       const body = receiver.received[0].body;
-      assert.ok(schemaValidator('erp-products.schema.json')(body));
+      assertSchema('erp-products', body);
       assert.deepStrictEqual(body.items.map((p) => p.sku), ['ERP-42-0001', 'ERP-42-0002']);
       const products = await call(erp.url, 'GET', '/products?sku=ERP-42-0002');
       assert.strictEqual(products.body.items[0].origin, 'erp');
@@ -367,13 +366,12 @@ describe('demo ERP', function () {
         body: order('100000020', [{ sku: 'MH01-S-Black', qty: 3 }, { sku: 'EBOOK', qty: 1, product_type: 'downloadable' }]),
         headers: { 'idempotency-key': 's' },
       });
-      const validate = schemaValidator('erp-shipment.schema.json');
 
       const part = await call(erp.url, 'POST', '/__erp/emit/shipments', { body: { partial: true } });
       assert.strictEqual(part.status, 200);
       const first = receiver.received[0];
       assert.strictEqual(first.path, '/erp/shipments');
-      assert.ok(validate(first.body), JSON.stringify(validate.errors));
+      assertSchema('erp-shipment', first.body);
       assert.strictEqual(first.body.order_number, '100000020');
       assert.deepStrictEqual(first.body.lines, [{ sku: 'MH01-S-Black', qty: 1 }]);
       assert.strictEqual(first.body.invoice, true);
