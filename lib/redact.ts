@@ -28,10 +28,10 @@ function escapeRegExp(s: string): string {
 }
 
 export class Redactor {
-  private readonly secrets: string[];
+  // A true private field: the list never shows in JSON.stringify or util.inspect of the redactor.
+  readonly #secrets: string[] = [];
 
   constructor(secrets: Iterable<string | undefined | null> = []) {
-    this.secrets = [];
     for (const s of secrets) this.addSecret(s);
   }
 
@@ -39,15 +39,15 @@ export class Redactor {
   addSecret(secret: string | undefined | null): void {
     if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) return;
     for (const form of new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])) {
-      if (!this.secrets.includes(form)) this.secrets.push(form);
+      if (!this.#secrets.includes(form)) this.#secrets.push(form);
     }
     // Longest first, so a secret containing another is removed whole.
-    this.secrets.sort((a, b) => b.length - a.length);
+    this.#secrets.sort((a, b) => b.length - a.length);
   }
 
   text(value: string): string {
     let out = value;
-    for (const secret of this.secrets) {
+    for (const secret of this.#secrets) {
       if (out.includes(secret)) out = out.replace(new RegExp(escapeRegExp(secret), 'g'), REDACTED);
     }
     for (const [re, replacement] of TEXT_PATTERNS) out = out.replace(re, replacement);

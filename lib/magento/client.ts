@@ -149,6 +149,15 @@ class RestClient implements MagentoClient {
     }
   }
 
+  /** What a debug node or a log shows of the client: no credentials. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.settings.name, baseUrl: this.settings.baseUrl, storeCode: this.settings.storeCode, authType: this.settings.auth.type, closed: this.closed };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `MagentoClient ${JSON.stringify(this.toJSON())}`;
+  }
+
   onCall(listener: (record: CallRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
