@@ -1,0 +1,134 @@
+'use strict';
+const assert = require('assert');
+const http = require('http');
+const { once } = require('events');
+const helper = require('node-red-node-test-helper');
+const storeConfig = require('../../dist/nodes/store-config/store-config.js');
+
+helper.init(require.resolve('node-red'));
+
+describe('magento-store-config node', function () {
+  let magento;
+  let port;
+  let handler;
+  const seen = [];
+
+  before(async function () {
+    magento = http.createServer((req, res) => {
+      seen.push({ url: req.url, authorization: req.headers.authorization });
+      handler(req, res);
+    });
+    magento.listen(0, '127.0.0.1');
+    await once(magento, 'listening');
+    port = magento.address().port;
+  });
+  after(function () { magento.close(); });
+  beforeEach(function (done) { seen.length = 0; helper.startServer(done); });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    delete process.env.MAGENTO_TEST_PORT;
+    delete process.env.MAGENTO_TEST_TOKEN;
+  });
+
+  function storeAnswers(req, res) {
+    res.setHeader('Content-Type', 'application/json');
+    if (req.headers.authorization !== 'Bearer good-token-0001') {
+      res.statusCode = 401;
+      return res.end(JSON.stringify({ message: 'The consumer isn\'t authorized to access %resources.', parameters: { resources: 'Magento_Backend::stores' } }));
+    }
+    if (req.url === '/rest/default/V1/store/storeConfigs') {
+      return res.end(JSON.stringify([
+        { id: 1, code: 'default', website_id: 1, locale: 'en_US', base_currency_code: 'EUR', timezone: 'Europe/Berlin', base_url: 'http://shop.test/', secure_base_url: 'https://shop.test/' },
+        { id: 2, code: 'fr', website_id: 1, locale: 'fr_FR', base_currency_code: 'EUR', timezone: 'Europe/Paris', base_url: 'http://shop.test/fr/', secure_base_url: 'https://shop.test/fr/' },
+      ]));
+    }
+    if (req.url === '/rest/default/V1/store/storeViews') {
+      return res.end(JSON.stringify([{ id: 1, code: 'default', name: 'Default Store View' }, { id: 2, code: 'fr', name: 'French' }]));
+    }
+    res.statusCode = 404;
+    res.end(JSON.stringify({ message: 'Request does not match any route.' }));
+  }
+
+  it('loads, expands ${ENV_VAR} in properties and credentials, and exposes client and settings', async function () {
+    process.env.MAGENTO_TEST_PORT = String(port);
+    process.env.MAGENTO_TEST_TOKEN = 'good-token-0001';
+    handler = storeAnswers;
+    const flow = [{ id: 's1', type: 'magento-store-config', name: 'EU shop', baseUrl: 'http://127.0.0.1:${MAGENTO_TEST_PORT}', storeCode: 'fr', authType: 'bearer', timeout: '5000', maxConcurrency: '2', requestsPerSecond: '10', rejectUnauthorized: true, maxItemsPerRequest: '', maxPageSize: '100', maxBulkItems: '5000' }];
+    await helper.load(storeConfig, flow, { s1: { token: '${MAGENTO_TEST_TOKEN}' } });
+    const node = helper.getNode('s1');
+    assert.ok(node.client, 'client exposed');
+    assert.strictEqual(node.settings.baseUrl, `http://127.0.0.1:${port}`);
+    assert.strictEqual(node.settings.storeCode, 'fr');
+    assert.strictEqual(node.settings.maxConcurrency, 2);
+    assert.strictEqual(node.settings.requestsPerSecond, 10);
+    assert.deepStrictEqual(node.settings.limits, { maxItemsPerRequest: 20, maxPageSize: 100, maxBulkItems: 5000 });
+    assert.ok(!Object.keys(node).includes('settings') && !Object.keys(node).includes('client'), 'not enumerable');
+    const views = await node.client.request({ method: 'GET', path: '/store/storeConfigs', storeCode: 'default' });
+    assert.strictEqual(views.length, 2);
+    assert.strictEqual(seen[0].authorization, 'Bearer good-token-0001');
+    const client = node.client;
+    await helper.unload();
+    await assert.rejects(client.request({ method: 'GET', path: '/store/storeConfigs' }), (e) => e.reason === 'closed');
+  });
+
+  it('a bad config does not crash: configError names the field, the secret stays out of the log', async function () {
+    const flow = [{ id: 's2', type: 'magento-store-config', name: 'broken', baseUrl: 'https://${MAGENTO_TEST_UNSET_HOST}', authType: 'bearer' }];
+    await helper.load(storeConfig, flow, { s2: { token: 'leaky-token-0001' } });
+    const node = helper.getNode('s2');
+    assert.strictEqual(node.client, undefined);
+    assert.strictEqual(node.configError.field, 'baseUrl');
+    assert.match(node.configError.message, /MAGENTO_TEST_UNSET_HOST is not set/);
+    const entries = helper.log().args.map((a) => a[0]);
+    assert.ok(entries.some((e) => e.id === 's2' && e.level === helper.log().ERROR), 'the error is logged against the node');
+    assert.ok(!JSON.stringify(entries).includes('leaky-token-0001'));
+    const catalog = require('../../dist/nodes/store-config/locales/en-US/store-config.json');
+    assert.match(catalog['magento-store-config'].errors.invalid, /__reason__/);
+  });
+
+  it('Test connection with the deployed credentials (form sends __PWRD__) shows the store views', async function () {
+    handler = storeAnswers;
+    const flow = [{ id: 's3', type: 'magento-store-config', name: 'EU', baseUrl: `http://127.0.0.1:${port}`, storeCode: 'fr', authType: 'bearer' }];
+    await helper.load(storeConfig, flow, { s3: { token: 'good-token-0001' } });
+    const res = await helper.request().post('/magento-store-config/s3/test')
+      .send({ config: { name: 'EU', baseUrl: `http://127.0.0.1:${port}`, storeCode: 'fr', authType: 'bearer', timeout: '5000' }, credentials: { token: '__PWRD__' } })
+      .expect(200);
+    assert.strictEqual(res.body.ok, true, JSON.stringify(res.body));
+    assert.strictEqual(res.body.storeCodeFound, true);
+    assert.deepStrictEqual(res.body.stores.map((s) => [s.code, s.name, s.secureBaseUrl]), [['default', 'Default Store View', 'https://shop.test/'], ['fr', 'French', 'https://shop.test/fr/']]);
+    assert.strictEqual(res.body.store.authType, 'bearer');
+    assert.ok(!JSON.stringify(res.body).includes('good-token-0001'));
+  });
+
+  it('Test connection with unsaved values reports a 401 with the 2.4.4 Bearer hint and no token', async function () {
+    handler = storeAnswers;
+    const res = await helper.request().post('/magento-store-config/new-node-id/test')
+      .send({ config: { baseUrl: `http://127.0.0.1:${port}`, storeCode: 'default', authType: 'bearer' }, credentials: { token: 'wrong-token-0001' } })
+      .expect(200);
+    assert.strictEqual(res.body.ok, false);
+    assert.strictEqual(res.body.error.errorClass, 'auth');
+    assert.strictEqual(res.body.error.status, 401);
+    assert.strictEqual(res.body.error.reason, 'integration-bearer-refused');
+    assert.match(res.body.error.message, /enable_integration_as_bearer/);
+    assert.match(res.body.error.message, /Magento_Backend::stores/);
+    assert.ok(!JSON.stringify(res.body).includes('wrong-token-0001'));
+  });
+
+  it('Test connection names a missing secret and a wrong address', async function () {
+    const missing = await helper.request().post('/magento-store-config/other/test')
+      .send({ config: { baseUrl: `http://127.0.0.1:${port}`, authType: 'oauth1' }, credentials: { consumerKey: 'k', consumerSecret: '__PWRD__' } })
+      .expect(200);
+    assert.strictEqual(missing.body.ok, false);
+    assert.strictEqual(missing.body.error.field, 'credentials.consumerSecret');
+    const dead = http.createServer();
+    dead.listen(0, '127.0.0.1');
+    await once(dead, 'listening');
+    const deadPort = dead.address().port;
+    await new Promise((r) => dead.close(r));
+    const refused = await helper.request().post('/magento-store-config/other/test')
+      .send({ config: { baseUrl: `http://127.0.0.1:${deadPort}`, authType: 'none' }, credentials: {} })
+      .expect(200);
+    assert.strictEqual(refused.body.ok, false);
+    assert.strictEqual(refused.body.error.reason, 'connection-refused');
+  });
+});
