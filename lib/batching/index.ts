@@ -7,3 +7,5 @@ export * from './timestamps';
 export * from './pipeline';
 export * from './bulk';
 export * from './result';
+export * from './tickets';
+export * from './message-flow';

@@ -8,7 +8,7 @@ import { FailureInfo, IntegrationError } from '../errors';
 import { MagentoClient } from '../magento/types';
 import { encodePathSegment } from '../magento/url';
 import {
-  BatchReport, DeliveredItem, Dispatcher, EntryResult, fromBatchReport, ItemRejection, LimitMemory, OPERATION_STATUS, PipelineBatch,
+  itemsOf, BatchReport, DeliveredItem, Dispatcher, EntryResult, fromBatchReport, ItemRejection, LimitMemory, OPERATION_STATUS, PipelineBatch,
   PushEntry, PushPipeline, PushStatus, PushCounts, ResultItemBase, SendOutcome, TicketSettlement, TimestampBackend,
   TimestampGuard, batchLimit, chunk, deliverInBatches, followBulk, limitMemoryFor, mapPool, matchOperations, resultLine,
   submitBulk, summarize,
@@ -120,7 +120,7 @@ export class InventoryPush {
    * once in the returned result (undefined when there are none); the rest settle through the hooks.
    */
   async accept(ticket: string, payload: unknown): Promise<StockResult | undefined> {
-    const items = Array.isArray(payload) ? payload : [payload];
+    const { items } = itemsOf(payload);
     const knownSources = this.options.checkSources && this.options.mode !== 'legacy' ? await this.sources.codes() : undefined;
     const ctx = { ...this.options, knownSources };
     const refused: StockResultItem[] = [];

@@ -116,5 +116,5 @@ export function validateStockUpdate(raw: unknown, ctx: StockValidationContext): 
 
 /** SKUs are case-insensitive in Magento (MySQL collation): "abc" and "ABC" are one product. */
 export function stockKey(update: Pick<SourceItemUpdate, 'sku' | 'source_code'>): string {
-  return `${update.sku.toLowerCase()}\u0000${update.source_code}`;
+  return `${update.sku.toLowerCase()}\u001f${update.source_code}`;
 }

@@ -6,7 +6,7 @@
 import { FailureInfo, IntegrationError, ValidationError } from '../errors';
 import { MagentoClient } from '../magento/types';
 import {
-  BatchReport, Dispatcher, EntryResult, LimitMemory, PipelineBatch, PushEntry, PushPipeline, PushCounts, PushStatus,
+  itemsOf, BatchReport, Dispatcher, EntryResult, LimitMemory, PipelineBatch, PushEntry, PushPipeline, PushCounts, PushStatus,
   ResultItemBase, SendOutcome, TicketSettlement, TimestampBackend, TimestampGuard, batchLimit, deliverInBatches,
   fromBatchReport, limitMemoryFor, resultLine, summarize,
 } from '../batching';
@@ -84,7 +84,7 @@ export class PricePush {
   }
 
   async accept(ticket: string, payload: unknown): Promise<PriceResult | undefined> {
-    const items = Array.isArray(payload) ? payload : [payload];
+    const { items } = itemsOf(payload);
     const refused: PriceResultItem[] = [];
     const entries: PushEntry<PriceUpdate>[] = [];
     items.forEach((raw, index) => {

@@ -105,8 +105,8 @@ export function validatePriceUpdate(raw: unknown, options: Pick<PriceOptions, 'd
 export function priceKey(u: PriceUpdate): string {
   const sku = u.body.sku.toLowerCase();
   switch (u.type) {
-    case 'base': return `base\u0000${sku}\u0000${u.body.store_id}`;
-    case 'special': return `special\u0000${sku}\u0000${u.body.store_id}\u0000${u.body.price_from}\u0000${u.body.price_to}`;
-    case 'tier': return `tier\u0000${sku}\u0000${u.body.website_id}\u0000${u.body.customer_group.toLowerCase()}\u0000${u.body.quantity}`;
+    case 'base': return `base\u001f${sku}\u001f${u.body.store_id}`;
+    case 'special': return `special\u001f${sku}\u001f${u.body.store_id}\u001f${u.body.price_from}\u001f${u.body.price_to}`;
+    case 'tier': return `tier\u001f${sku}\u001f${u.body.website_id}\u001f${u.body.customer_group.toLowerCase()}\u001f${u.body.quantity}`;
   }
 }
