@@ -11,7 +11,13 @@ import { ValidationError } from '../errors';
 import { MemoryKeyValueStore } from './memory-kv';
 import { RedisKeyValueStore } from './redis-kv';
 import { SqliteKeyValueStore } from './sqlite-kv';
-import { STORE_KINDS, type KeyValueStore, type StoreKind, type StoreOptions } from './types';
+import { MemoryIdempotencyStore } from './memory-gate';
+import { MemoryRetryQueueStore } from './memory-queue';
+import { RedisIdempotencyStore } from './redis-gate';
+import { RedisRetryQueueStore } from './redis-queue';
+import { SqliteIdempotencyStore } from './sqlite-gate';
+import { SqliteRetryQueueStore } from './sqlite-queue';
+import { STORE_KINDS, type IdempotencyStore, type KeyValueStore, type RetryQueueStore, type StoreKind, type StoreOptions } from './types';
 
 export * from './types';
 export { canonicalJson } from './json';
@@ -28,5 +34,21 @@ export function openKeyValueStore(options: StoreOptions): KeyValueStore {
     case 'memory': return new MemoryKeyValueStore(options);
     case 'sqlite': return new SqliteKeyValueStore(options);
     case 'redis': return new RedisKeyValueStore(options);
+  }
+}
+
+export function openIdempotencyStore(options: StoreOptions): IdempotencyStore {
+  switch (checkKind(options.kind)) {
+    case 'memory': return new MemoryIdempotencyStore(options);
+    case 'sqlite': return new SqliteIdempotencyStore(options);
+    case 'redis': return new RedisIdempotencyStore(options);
+  }
+}
+
+export function openRetryQueueStore(options: StoreOptions): RetryQueueStore {
+  switch (checkKind(options.kind)) {
+    case 'memory': return new MemoryRetryQueueStore(options);
+    case 'sqlite': return new SqliteRetryQueueStore(options);
+    case 'redis': return new RedisRetryQueueStore(options);
   }
 }

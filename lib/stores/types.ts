@@ -81,7 +81,10 @@ export type CommitOutcome =
   | 'committed'
   /** It was done already: the first result is kept. */
   | 'already-done'
-  /** The token did not match the current holder (our lease expired and another holder took the key). */
+  /**
+   * Done now, but our lease had run out and another holder had taken the key: the work behind the gate
+   * may run twice (the lease is too short for it). Recorded done anyway, so no third attempt passes.
+   */
   | 'stale';
 
 export type ReleaseOutcome = 'released' | 'not-held' | 'stale' | 'done';

@@ -1,0 +1,44 @@
+/**
+ * The state machine of one idempotency key, shared by the memory and SQLite gate stores (the Redis
+ * store runs the same rules in Lua). A key is absent, in flight (held under a lease) or done (until
+ * its TTL). An in-flight key whose lease ran out is as good as absent, but remembers its attempts.
+ */
+import type { AcquireResult, CommitOutcome, GateRecord, JsonValue, ReleaseOutcome } from './types';
+
+export function isLive(record: GateRecord | undefined, now: number): boolean {
+  if (!record) return false;
+  if (record.state === 'done') return record.expiresAt === undefined || record.expiresAt > now;
+  return (record.leaseUntil ?? 0) > now;
+}
+
+export function acquireRule(current: GateRecord | undefined, key: string, now: number, leaseMs: number, token: string): { result: AcquireResult; write?: GateRecord } {
+  if (current && isLive(current, now)) {
+    return { result: current.state === 'done' ? { outcome: 'done', record: current } : { outcome: 'in-flight', record: current } };
+  }
+  // A holder that died leaves an in-flight record with a lapsed lease: count its attempt.
+  const attempts = current && current.state === 'in-flight' ? current.attempts + 1 : 1;
+  const record: GateRecord = { key, state: 'in-flight', token, createdAt: now, updatedAt: now, leaseUntil: now + leaseMs, attempts };
+  return { result: { outcome: 'acquired', token, record }, write: record };
+}
+
+export function commitRule(current: GateRecord | undefined, key: string, now: number, token: string | undefined, result: JsonValue | undefined, ttlMs: number): { outcome: CommitOutcome; record: GateRecord; write?: GateRecord } {
+  if (current && current.state === 'done' && isLive(current, now)) return { outcome: 'already-done', record: current };
+  const stale = token !== undefined && current !== undefined && current.state === 'in-flight' && isLive(current, now) && current.token !== token;
+  const record: GateRecord = {
+    key,
+    state: 'done',
+    createdAt: current?.createdAt ?? now,
+    updatedAt: now,
+    expiresAt: now + ttlMs,
+    attempts: current?.attempts ?? 1,
+  };
+  if (result !== undefined) record.result = result;
+  return { outcome: stale ? 'stale' : 'committed', record, write: record };
+}
+
+export function releaseRule(current: GateRecord | undefined, now: number, token: string | undefined): ReleaseOutcome {
+  if (!current || !isLive(current, now)) return 'not-held';
+  if (current.state === 'done') return 'done';
+  if (token !== undefined && current.token !== token) return 'stale';
+  return 'released';
+}

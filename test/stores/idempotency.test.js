@@ -1,0 +1,129 @@
+'use strict';
+const assert = require('assert');
+const { openIdempotencyStore } = require('../../dist/lib/stores');
+const { storeKinds, delay, REDIS_URL } = require('./kinds');
+
+describe('stores: idempotency store', function () {
+  const env = storeKinds('gate');
+  after(() => env.cleanup());
+  let n = 0;
+  const fresh = (kind) => openIdempotencyStore(env.options(kind, `gate-${kind}-${++n}`));
+
+  for (const kind of env.kinds) {
+    describe(kind, function () {
+      let store;
+      beforeEach(() => { store = fresh(kind); });
+      afterEach(() => store.close());
+
+      it('lets exactly one of a burst of concurrent acquires through', async function () {
+        const results = await Promise.all(Array.from({ length: 50 }, () => store.acquire('order_100001', 60000)));
+        assert.strictEqual(results.filter((r) => r.outcome === 'acquired').length, 1);
+        assert.strictEqual(results.filter((r) => r.outcome === 'in-flight').length, 49);
+        assert.deepStrictEqual(await store.counts(), { inFlight: 1, done: 0 });
+      });
+
+      it('commit marks done with the result; later acquires see done and the result', async function () {
+        const a = await store.acquire('k1', 60000);
+        assert.strictEqual(a.outcome, 'acquired');
+        const c = await store.commit('k1', a.token, { erpOrderId: 'ERP-1' }, 3600000);
+        assert.strictEqual(c.outcome, 'committed');
+        const again = await store.acquire('k1', 60000);
+        assert.strictEqual(again.outcome, 'done');
+        assert.deepStrictEqual(again.record.result, { erpOrderId: 'ERP-1' });
+        assert.strictEqual(again.record.key, 'k1');
+        const second = await store.commit('k1', undefined, { erpOrderId: 'ERP-2' }, 3600000);
+        assert.strictEqual(second.outcome, 'already-done');
+        assert.deepStrictEqual(second.record.result, { erpOrderId: 'ERP-1' });
+        assert.deepStrictEqual(await store.counts(), { inFlight: 0, done: 1 });
+      });
+
+      it('release frees the key for a retry; a stale token cannot release; done is never released', async function () {
+        const a = await store.acquire('k2', 60000);
+        assert.strictEqual(await store.release('k2', 'not-the-token'), 'stale');
+        assert.strictEqual(await store.release('k2', a.token), 'released');
+        assert.strictEqual(await store.release('k2', a.token), 'not-held');
+        const b = await store.acquire('k2', 60000);
+        assert.strictEqual(b.outcome, 'acquired');
+        await store.commit('k2', b.token, 'ok', 60000);
+        assert.strictEqual(await store.release('k2', undefined), 'done');
+      });
+
+      it('a lapsed lease frees the key (holder died), counts the attempt, and the late commit is flagged stale', async function () {
+        const a = await store.acquire('k3', 40);
+        await delay(80);
+        const b = await store.acquire('k3', 60000);
+        assert.strictEqual(b.outcome, 'acquired');
+        assert.strictEqual(b.record.attempts, 2);
+        const late = await store.commit('k3', a.token, 'from-a', 60000);
+        assert.strictEqual(late.outcome, 'stale');
+        assert.strictEqual((await store.acquire('k3', 60000)).outcome, 'done');
+      });
+
+      it('renew keeps the lease for its holder only', async function () {
+        const a = await store.acquire('k4', 60);
+        assert.strictEqual(await store.renew('k4', a.token, 60000), true);
+        assert.strictEqual(await store.renew('k4', 'other', 60000), false);
+        await delay(100);
+        assert.strictEqual((await store.acquire('k4', 60000)).outcome, 'in-flight');
+      });
+
+      it('done keys expire after their TTL', async function () {
+        const a = await store.acquire('k5', 60000);
+        await store.commit('k5', a.token, null, 40);
+        await delay(80);
+        assert.strictEqual(await store.peek('k5'), undefined);
+        assert.strictEqual((await store.acquire('k5', 60000)).outcome, 'acquired');
+      });
+
+      it('forget removes a done key so it can be sent again', async function () {
+        const a = await store.acquire('k6', 60000);
+        await store.commit('k6', a.token, 1, 60000);
+        assert.strictEqual(await store.forget('k6'), true);
+        assert.strictEqual(await store.forget('k6'), false);
+        assert.strictEqual((await store.acquire('k6', 60000)).outcome, 'acquired');
+      });
+
+      it('commit without a prior acquire records done (the work succeeded)', async function () {
+        const c = await store.commit('k7', undefined, { id: 7 }, 60000);
+        assert.strictEqual(c.outcome, 'committed');
+        assert.deepStrictEqual((await store.peek('k7')).result, { id: 7 });
+      });
+
+      it('purgeExpired drops expired records and keeps live ones', async function () {
+        for (let i = 0; i < 5; i++) { const a = await store.acquire(`p${i}`, 60000); await store.commit(`p${i}`, a.token, i, 20); }
+        await store.acquire('live', 60000);
+        await delay(50);
+        await store.purgeExpired(100);
+        assert.deepStrictEqual(await store.counts(), { inFlight: 1, done: 0 });
+      });
+    });
+  }
+
+  it('sqlite: a done key survives closing and reopening the file (restart)', async function () {
+    const a = openIdempotencyStore(env.options('sqlite', 'gate-restart'));
+    const t = await a.acquire('order_1', 60000);
+    await a.commit('order_1', t.token, { erpOrderId: 'E1' }, 3600000);
+    const held = await a.acquire('order_2', 60000);
+    await a.close();
+    const b = openIdempotencyStore(env.options('sqlite', 'gate-restart'));
+    const again = await b.acquire('order_1', 60000);
+    assert.strictEqual(again.outcome, 'done');
+    assert.deepStrictEqual(again.record.result, { erpOrderId: 'E1' });
+    assert.strictEqual((await b.acquire('order_2', 60000)).outcome, 'in-flight');
+    assert.strictEqual(await b.release('order_2', held.token), 'released');
+    await b.close();
+  });
+
+  it('redis: two separate connections (two instances) racing on one key: exactly one passes', async function () {
+    // Different URL strings = different ioredis connections, as two Node-RED processes would have.
+    const a = openIdempotencyStore({ ...env.options('redis', 'gate-shared'), redisUrl: REDIS_URL });
+    const b = openIdempotencyStore({ ...env.options('redis', 'gate-shared'), redisUrl: `${REDIS_URL}/0` });
+    for (let round = 0; round < 20; round++) {
+      const key = `order_${round}`;
+      const results = await Promise.all([a.acquire(key, 60000), b.acquire(key, 60000), a.acquire(key, 60000), b.acquire(key, 60000)]);
+      assert.strictEqual(results.filter((r) => r.outcome === 'acquired').length, 1, `round ${round}`);
+    }
+    await a.close();
+    await b.close();
+  });
+});
