@@ -1,0 +1,11 @@
+/** Orders Magento → ERP: the polling reader (cursor, keyset paging, enrichment) and webhook intake. */
+export * from './types';
+export * from './cursor';
+export * from './reader';
+export * from './enrich';
+export * from './reread';
+export * from './run-lock';
+export * from './webhook';
+export * from './raw-body';
+export * from './webhook-intake';
+export * from './store-options';
