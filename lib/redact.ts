@@ -96,11 +96,10 @@ function isHeaderBag(v: unknown): boolean {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-const shapesOnly = new Redactor();
 
 /** Scrubs a string: the given secret values, then anything shaped like a credential. */
 export function redactText(value: string, secrets: Iterable<string | undefined | null> = []): string {
-  return (secrets === undefined ? shapesOnly : new Redactor(secrets)).text(value);
+  return new Redactor(secrets).text(value);
 }
 
 /** Scrubbed deep copy of any value (objects, arrays, errors, strings). */

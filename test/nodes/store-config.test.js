@@ -132,3 +132,109 @@ describe('magento-store-config node', function () {
     assert.strictEqual(refused.body.error.reason, 'connection-refused');
   });
 });
+
+// The editor half: the real Node-RED editor in headless Chromium (skipped where no Chromium is installed).
+describe('magento-store-config editor', function () {
+  const fs = require('fs');
+  const os = require('os');
+  const path = require('path');
+  const { spawn } = require('child_process');
+  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
+  let magento;
+  let redProcess;
+  let editorUrl;
+  let browser;
+  let userDir;
+
+  before(async function () {
+    if (!chromium) this.skip();
+    this.timeout(60000);
+    magento = http.createServer((req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.headers.authorization !== 'Bearer good-token-0001') {
+        res.statusCode = 401;
+        return res.end(JSON.stringify({ message: 'The consumer isn\'t authorized to access %resources.', parameters: { resources: 'Magento_Backend::stores' } }));
+      }
+      if (req.url.endsWith('/V1/store/storeConfigs')) return res.end(JSON.stringify([{ id: 1, code: 'default', base_url: 'http://shop.test/' }, { id: 2, code: 'fr', base_url: 'http://shop.test/fr/' }]));
+      if (req.url.endsWith('/V1/store/storeViews')) return res.end(JSON.stringify([{ id: 1, code: 'default', name: 'Default Store View' }, { id: 2, code: 'fr', name: 'French' }]));
+      res.statusCode = 404;
+      res.end('{"message":"Request does not match any route."}');
+    });
+    magento.listen(0, '127.0.0.1');
+    await once(magento, 'listening');
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'magento-store-config-editor-'));
+    fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
+      uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false }, telemetry: { enabled: false },
+      logging: { console: { level: 'info' } },
+    })};\n`);
+    // Installed the way a user installs a pack (a module under userDir/node_modules), holding only this
+    // node: Node-RED treats nodesDir files as core nodes and would not load their message catalog.
+    const pkgDir = path.join(userDir, 'node_modules', 'magento-store-config-under-test');
+    fs.mkdirSync(pkgDir, { recursive: true });
+    fs.writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({
+      name: 'magento-store-config-under-test', version: '0.0.0', keywords: ['node-red'],
+      'node-red': { nodes: { 'magento-store-config': 'dist/nodes/store-config/store-config.js' } },
+    }));
+    fs.symlinkSync(path.resolve(__dirname, '../../dist'), path.join(pkgDir, 'dist'), 'dir');
+    redProcess = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-p', '0', '-s', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    editorUrl = await new Promise((resolve, reject) => {
+      let out = '';
+      const onData = (chunk) => {
+        out += chunk;
+        const m = /Server now running at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) { redProcess.stdout.off('data', onData); resolve(m[1]); }
+      };
+      redProcess.stdout.on('data', onData);
+      redProcess.on('exit', (code) => reject(new Error(`node-red exited (${code}): ${out}`)));
+    });
+    redProcess.stdout.resume();
+    redProcess.stderr.resume();
+    const flows = [{ id: 's1', type: 'magento-store-config', name: 'EU', baseUrl: `http://127.0.0.1:${magento.address().port}`, storeCode: 'fr', authType: 'bearer', timeout: '5000', maxConcurrency: '4', requestsPerSecond: '0', rejectUnauthorized: true, maxItemsPerRequest: '20', maxPageSize: '300', maxBulkItems: '5000', credentials: { token: 'good-token-0001' } }];
+    const res = await fetch(editorUrl + 'flows', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    assert.strictEqual(res.status, 204, await res.text());
+    const { chromium: pw } = require('playwright-core');
+    browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+  });
+
+  after(async function () {
+    if (browser) await browser.close();
+    if (redProcess && redProcess.exitCode === null) {
+      redProcess.kill('SIGTERM');
+      await once(redProcess, 'exit');
+    }
+    if (magento) magento.close();
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('shows the auth choices in words and tests the connection with the saved and with a typed token', async function () {
+    this.timeout(60000);
+    const page = await browser.newPage();
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(editorUrl);
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('s1'), null, { timeout: 30000 });
+    await page.evaluate(() => RED.editor.editConfig('', 'magento-store-config', 's1'));
+    await page.waitForSelector('#magento-store-config-test', { state: 'visible' });
+    const options = await page.$$eval('#node-config-input-authType option', (os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepStrictEqual(options.map((o) => o[0]), ['oauth1', 'bearer', 'admin', 'none']);
+    assert.strictEqual(options[0][1], 'Integration (OAuth 1.0a)');
+    assert.strictEqual(await page.$eval('#node-config-input-authType', (s) => s.value), 'bearer');
+    assert.ok(await page.isVisible('#node-config-input-token'));
+    assert.ok(!(await page.isVisible('#node-config-input-consumerSecret')));
+    assert.strictEqual(await page.$eval('#node-config-input-token', (i) => i.value), '__PWRD__', 'the saved token never reaches the browser');
+
+    await page.click('#magento-store-config-test');
+    await page.waitForSelector('#magento-store-config-test-result.magento-ok', { timeout: 15000 });
+    const okText = await page.textContent('#magento-store-config-test-result');
+    assert.match(okText, /fr \(French\)/);
+
+    await page.fill('#node-config-input-token', 'typed-wrong-token');
+    await page.click('#magento-store-config-test');
+    await page.waitForSelector('#magento-store-config-test-result.magento-fail', { timeout: 15000 });
+    const failText = await page.textContent('#magento-store-config-test-result');
+    assert.match(failText, /enable_integration_as_bearer/);
+    assert.ok(!failText.includes('typed-wrong-token'));
+    assert.deepStrictEqual(pageErrors, []);
+    await page.close();
+  });
+});
