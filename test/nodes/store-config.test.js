@@ -145,6 +145,17 @@ describe('magento-store-config editor', function () {
   let editorUrl;
   let browser;
   let userDir;
+  let adminToken;
+  const bcrypt = require('bcryptjs');
+
+  async function tokenFor(username, password, scope = '*') {
+    const res = await fetch(editorUrl + 'auth/token', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope, username, password }),
+    });
+    assert.strictEqual(res.status, 200, await res.clone().text());
+    return (await res.json()).access_token;
+  }
 
   before(async function () {
     if (!chromium) this.skip();
@@ -165,6 +176,13 @@ describe('magento-store-config editor', function () {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'magento-store-config-editor-'));
     fs.writeFileSync(path.join(userDir, 'settings.js'), `module.exports = ${JSON.stringify({
       uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: false, editorTheme: { tours: false }, telemetry: { enabled: false },
+      adminAuth: {
+        type: 'credentials',
+        users: [
+          { username: 'admin', password: bcrypt.hashSync('admin-pass', 4), permissions: '*' },
+          { username: 'viewer', password: bcrypt.hashSync('viewer-pass', 4), permissions: 'read' },
+        ],
+      },
       logging: { console: { level: 'info' } },
     })};\n`);
     // Installed the way a user installs a pack (a module under userDir/node_modules), holding only this
@@ -190,7 +208,8 @@ describe('magento-store-config editor', function () {
     redProcess.stdout.resume();
     redProcess.stderr.resume();
     const flows = [{ id: 's1', type: 'magento-store-config', name: 'EU', baseUrl: `http://127.0.0.1:${magento.address().port}`, storeCode: 'fr', authType: 'bearer', timeout: '5000', maxConcurrency: '4', requestsPerSecond: '0', rejectUnauthorized: true, maxItemsPerRequest: '20', maxPageSize: '300', maxBulkItems: '5000', credentials: { token: 'good-token-0001' } }];
-    const res = await fetch(editorUrl + 'flows', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+    adminToken = await tokenFor('admin', 'admin-pass');
+    const res = await fetch(editorUrl + 'flows', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', Authorization: `Bearer ${adminToken}` }, body: JSON.stringify(flows) });
     assert.strictEqual(res.status, 204, await res.text());
     const { chromium: pw } = require('playwright-core');
     browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
@@ -206,12 +225,26 @@ describe('magento-store-config editor', function () {
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
+  it('guards the Test connection route with magento-store-config.write', async function () {
+    const body = JSON.stringify({ config: {}, credentials: {} });
+    const headers = { 'Content-Type': 'application/json' };
+    const anonymous = await fetch(editorUrl + 'magento-store-config/s1/test', { method: 'POST', headers, body });
+    assert.strictEqual(anonymous.status, 401);
+    const viewer = await tokenFor('viewer', 'viewer-pass', 'read');
+    const readOnly = await fetch(editorUrl + 'magento-store-config/s1/test', { method: 'POST', headers: { ...headers, Authorization: `Bearer ${viewer}` }, body });
+    assert.strictEqual(readOnly.status, 401);
+    const admin = await fetch(editorUrl + 'magento-store-config/s1/test', { method: 'POST', headers: { ...headers, Authorization: `Bearer ${adminToken}` }, body });
+    assert.strictEqual(admin.status, 200);
+    const answer = await admin.json();
+    assert.strictEqual(answer.ok, true, 'an empty form tests the deployed node as saved');
+  });
+
   it('shows the auth choices in words and tests the connection with the saved and with a typed token', async function () {
     this.timeout(60000);
     const page = await browser.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(editorUrl);
+    await page.goto(editorUrl + '?access_token=' + adminToken);
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node && RED.nodes.node('s1'), null, { timeout: 30000 });
     await page.evaluate(() => RED.editor.editConfig('', 'magento-store-config', 's1'));
     await page.waitForSelector('#magento-store-config-test', { state: 'visible' });
