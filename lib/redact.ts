@@ -8,7 +8,7 @@
 export const REDACTED = '[redacted]';
 
 /** Object keys whose values are always secret, whatever they hold. */
-const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|token|access_?token|accessTokenSecret|access_token_secret|consumerSecret|consumer_secret|tokenSecret|token_secret|oauth_token|oauth_signature|oauth_token_secret|oauth_consumer_secret|api_?key|client_secret|x-api-key)$/i;
+export const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie|password|passwd|secret|token|access_?token|accessTokenSecret|access_token_secret|consumerSecret|consumer_secret|tokenSecret|token_secret|oauth_token|oauth_signature|oauth_token_secret|oauth_consumer_secret|api_?key|client_secret|x-api-key)$/i;
 
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
   // Authorization: Bearer xyz / Authorization: OAuth oauth_consumer_key="...", ...
@@ -19,6 +19,11 @@ const TEXT_PATTERNS: Array<[RegExp, string]> = [
   // "password":"x" / password=x in bodies echoed by servers
   [/("(?:password|token|secret|consumerSecret|accessTokenSecret|accessToken)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${REDACTED}"`],
 ];
+
+/** True for an object key whose value must never be shown (password, token, authorization, …). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
 
 /** Secrets shorter than this are not scrubbed by value: "1" or "ab" would mangle every message. */
 const MIN_SECRET_LENGTH = 4;
