@@ -1,0 +1,250 @@
+/**
+ * `magento-read-orders`: polls Magento for orders changed since a durable cursor and emits one message
+ * per order. Paging, cursor, enrichment and re-reads live in lib/orders; this adapter serialises runs,
+ * hands orders on, saves the cursor after each page and reports progress.
+ */
+import { IntegrationError, ValidationError } from '../../lib/errors';
+import type { MagentoClient } from '../../lib/magento/types';
+import {
+  BusyMode, CursorStore, EnrichOptions, MagentoOrder, OrderCursor, OrderEnrichment, RunLock, StoredCursor,
+  compareCursor, enrichOrders, listOf, magentoDateOf, orderRefOf, readOrderPages, rereadOrder, stateDirectory, storeIdsOf,
+  storeKindOf, validatePageSize, withOverlap, wantsEnrichment,
+} from '../../lib/orders';
+import { openKeyValueStore, type KeyValueStore } from '../../lib/stores';
+import { failMessage, NodeMessage } from '../shared/failure';
+
+interface ReadOrdersConfig {
+  id: string;
+  name?: string;
+  store: string;
+  pageSize: number | string;
+  busy: BusyMode;
+  overlapSeconds: number | string;
+  statuses?: string;
+  storeIds?: string;
+  createdFrom?: string;
+  enrichInvoices?: boolean;
+  enrichShipments?: boolean;
+  enrichCustomer?: boolean;
+  notFoundRetries: number | string;
+  notFoundDelayMs: number | string;
+  storeKind?: string;
+  redisUrl?: string;
+}
+
+/** The cursor store file shared by every read-orders node; keys are per store and node. */
+const CURSOR_STORE_NAME = 'magento-read-orders-cursors';
+
+function wholeNumber(value: unknown, fallback: number, field: string, min = 0): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ValidationError(field, `must be a whole number of ${min} or more (got "${String(value)}")`);
+  return n;
+}
+
+function shortCursor(c: OrderCursor | undefined): string {
+  return c ? `${c.updatedAt} #${c.entityId}` : '-';
+}
+
+export = function (RED: any) {
+  function ReadOrdersNode(this: any, config: ReadOrdersConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const storeNode = RED.nodes.getNode(config.store);
+    const lock = new RunLock();
+    const aborter = new AbortController();
+    let kv: KeyValueStore | undefined;
+    let setupError: IntegrationError | undefined;
+    let lastCursor: OrderCursor | undefined;
+
+    const busy: BusyMode = config.busy === 'skip' ? 'skip' : 'wait';
+    let overlapSeconds = 0;
+    let notFoundRetries = 3;
+    let notFoundDelayMs = 2000;
+    let statuses: string[] = [];
+    let storeIds: number[] = [];
+    let createdFrom: string | undefined;
+    const enrich: EnrichOptions = {
+      invoices: Boolean(config.enrichInvoices), shipments: Boolean(config.enrichShipments), customer: Boolean(config.enrichCustomer),
+    };
+    try {
+      overlapSeconds = wholeNumber(config.overlapSeconds, 10, 'overlapSeconds');
+      notFoundRetries = wholeNumber(config.notFoundRetries, 3, 'notFoundRetries');
+      notFoundDelayMs = wholeNumber(config.notFoundDelayMs, 2000, 'notFoundDelayMs');
+      statuses = listOf(config.statuses);
+      storeIds = storeIdsOf(config.storeIds);
+      createdFrom = config.createdFrom && config.createdFrom.trim() ? magentoDateOf(config.createdFrom.trim(), 'createdFrom') : undefined;
+      kv = openKeyValueStore({
+        kind: storeKindOf(config), name: CURSOR_STORE_NAME, directory: stateDirectory(RED.settings?.userDir),
+        redisUrl: config.redisUrl || undefined,
+      });
+    } catch (err) {
+      setupError = err instanceof IntegrationError ? err : new IntegrationError('permanent', (err as Error).message);
+      node.status({ fill: 'red', shape: 'ring', text: RED._('magento-read-orders.status.config-error') });
+      node.error(RED._('magento-read-orders.errors.config', { reason: setupError.message }));
+    }
+
+    /** The store's client and settings, or a typed error naming what is missing. */
+    function clientOf(): MagentoClient {
+      if (setupError) throw setupError;
+      if (!storeNode) throw new ValidationError('store', RED._('magento-read-orders.errors.no-store'));
+      if (storeNode.configError) throw storeNode.configError;
+      if (!storeNode.client) throw new ValidationError('store', RED._('magento-read-orders.errors.no-client'));
+      return storeNode.client as MagentoClient;
+    }
+
+    function cursorStore(client: MagentoClient): CursorStore {
+      return new CursorStore(kv as KeyValueStore, CursorStore.keyFor(client.settings.name, node.id));
+    }
+
+    function pageSizeOf(client: MagentoClient): number {
+      return validatePageSize(config.pageSize === '' || config.pageSize === undefined ? Math.min(100, client.settings.limits.maxPageSize) : config.pageSize,
+        client.settings.limits.maxPageSize);
+    }
+
+    function idleStatus(text: string, fill: 'green' | 'grey' = 'green'): void {
+      node.status({ fill, shape: 'dot', text });
+    }
+
+    // Show where the cursor stands as soon as the node starts.
+    if (!setupError && storeNode?.client) {
+      cursorStore(storeNode.client).load().then((c) => {
+        lastCursor = c;
+        idleStatus(c ? RED._('magento-read-orders.status.cursor', { cursor: shortCursor(c) }) : RED._('magento-read-orders.status.no-cursor'), 'grey');
+      }, () => undefined);
+    }
+
+    /** One polling (or backfill) run: pages streamed, each handed on before the cursor moves past it. */
+    async function runRead(msg: NodeMessage, send: (out: unknown) => void, since: string | undefined): Promise<void> {
+      const client = clientOf();
+      const pageSize = pageSizeOf(client);
+      const cursors = cursorStore(client);
+      const stored: StoredCursor | undefined = await cursors.load();
+      let saved: OrderCursor | undefined = stored;
+      let start: OrderCursor | undefined;
+      const backfill = since !== undefined;
+      if (backfill) {
+        if (stored && since! > stored.updatedAt) node.warn(RED._('magento-read-orders.warn.since-ahead', { since, cursor: shortCursor(stored) }));
+        start = { updatedAt: since!, entityId: 0 };
+        // Moved first, so a backfill cut short by a failure or restart resumes with the next poll.
+        saved = await cursors.save(start);
+      } else {
+        start = stored ? withOverlap(stored, overlapSeconds) : undefined;
+      }
+      const startedAt = new Date().toISOString();
+      let orders = 0;
+      let pagesRead = 0;
+      let pages = 0;
+      node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.reading', { cursor: shortCursor(start) }) });
+      try {
+        const reader = readOrderPages(client, start, { pageSize, statuses, storeIds, createdFrom, enrich, signal: aborter.signal });
+        for await (const page of reader) {
+          pagesRead = page.page;
+          pages = page.pages;
+          const out = page.orders.map((order) => orderMessage(client, order, page.enrichment?.get(Number(order.entity_id)), {
+            page: page.page, pages: page.pages, backfill,
+          }));
+          send([out, null]);
+          orders += out.length;
+          // Never move the cursor back (the overlap re-reads orders before it), except on a backfill.
+          if (backfill || !saved || compareCursor(page.cursor, saved) > 0) saved = await cursors.save(page.cursor);
+          lastCursor = saved;
+          node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.page', { page: page.page, pages: page.pages, orders, cursor: shortCursor(saved) }) });
+          // Let Node-RED deliver this page before the next is fetched: memory stays one page deep.
+          await new Promise((r) => setImmediate(r));
+        }
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'dot', text: RED._('magento-read-orders.status.failed', { page: pagesRead + 1, cursor: shortCursor(saved) }) });
+        msg.cursor = saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null;
+        throw err;
+      }
+      idleStatus(RED._('magento-read-orders.status.done', { orders, cursor: shortCursor(saved) }));
+      msg.payload = {
+        orders, pages: pagesRead, expectedPages: pages, backfill, startedAt, finishedAt: new Date().toISOString(),
+        cursor: saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null,
+      };
+      msg.store = client.settings.name;
+      msg.topic = 'read-orders/complete';
+      send([null, msg]);
+    }
+
+    function orderMessage(client: MagentoClient, order: MagentoOrder, enrichment: OrderEnrichment | undefined, where: { page: number; pages: number; backfill: boolean }): NodeMessage {
+      const m: NodeMessage = {
+        topic: order.increment_id ?? String(order.entity_id),
+        payload: order,
+        store: client.settings.name,
+        cursor: { updatedAt: order.updated_at ?? order.created_at, entityId: Number(order.entity_id), page: where.page, pages: where.pages, backfill: where.backfill },
+      };
+      if (enrichment) m.enrichment = enrichment;
+      return m;
+    }
+
+    async function reread(msg: NodeMessage, send: (out: unknown) => void): Promise<void> {
+      const ref = orderRefOf(msg as { entityId?: unknown; incrementId?: unknown });
+      const client = clientOf();
+      const { order, attempts } = await rereadOrder(client, ref!, { notFoundRetries, notFoundDelayMs, storeIds, signal: aborter.signal });
+      msg.payload = order;
+      msg.store = client.settings.name;
+      if (wantsEnrichment(enrich)) {
+        const enrichment = await enrichOrders(client, [order], enrich, aborter.signal);
+        msg.enrichment = enrichment.get(Number(order.entity_id));
+      }
+      if (attempts > 1) node.log(RED._('magento-read-orders.log.found-after', { order: order.increment_id ?? order.entity_id, attempts }));
+      send([msg, null]);
+    }
+
+    async function resetCursor(): Promise<void> {
+      const client = clientOf();
+      await cursorStore(client).reset();
+      lastCursor = undefined;
+      idleStatus(RED._('magento-read-orders.status.reset'), 'grey');
+    }
+
+    node.on('input', (msg: NodeMessage, send: (out: unknown) => void, done: (err?: Error) => void) => {
+      const fail = (err: unknown): void => {
+        if (!(err instanceof IntegrationError && err.errorClass !== 'validation')) {
+          node.status({ fill: 'red', shape: 'ring', text: RED._('magento-read-orders.status.error', { reason: (err as Error)?.message ?? String(err) }).slice(0, 80) });
+        }
+        failMessage(msg, err, done);
+      };
+      try {
+        const command = msg.command;
+        if (command !== undefined && command !== 'reset-cursor' && command !== 'read') {
+          throw new ValidationError('msg.command', `"${String(command)}" is not a command of read-orders (use "reset-cursor" or "read")`);
+        }
+        if (msg.reset === true || command === 'reset-cursor') {
+          lock.run(resetCursor, { skippable: false, mode: busy }).then(() => done(), fail);
+          return;
+        }
+        if (orderRefOf(msg as { entityId?: unknown; incrementId?: unknown })) {
+          // A single re-read leaves the cursor alone, so it never waits behind a long poll.
+          reread(msg, send).then(() => done(), fail);
+          return;
+        }
+        const since = msg.since === undefined || msg.since === null || msg.since === '' ? undefined : magentoDateOf(msg.since, 'msg.since');
+        lock.run(() => runRead(msg, send, since), { skippable: since === undefined, mode: busy }).then((r) => {
+          if (!r.ran) {
+            node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-read-orders.status.skipped', { cursor: shortCursor(lastCursor) }) });
+          }
+          done();
+        }, fail);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      aborter.abort();
+      lock.idle().catch(() => undefined).then(async () => {
+        try {
+          await kv?.close();
+        } catch {
+          // Closing a store that failed to open has nothing to release.
+        }
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('magento-read-orders', ReadOrdersNode);
+};
