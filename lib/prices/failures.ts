@@ -20,12 +20,13 @@ export function placeholders(message: string): string[] {
 /** Parameters by placeholder name (and by 1-based position for `%1` style messages). */
 export function namedParameters(message: string, parameters: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  const names = placeholders(message);
+  // A placeholder may appear twice (`... %SKU ... Row ID: SKU = %SKU`): list values follow first appearances.
+  const names = Array.from(new Set(placeholders(message).filter((n) => !/^\d+$/.test(n))));
   if (Array.isArray(parameters)) {
     parameters.forEach((v, i) => {
       const value = v === null || v === undefined ? '' : String(v);
       out[String(i + 1)] = value;
-      const name = names.filter((n) => !/^\d+$/.test(n))[i];
+      const name = names[i];
       if (name !== undefined) out[name] = value;
     });
   } else if (parameters && typeof parameters === 'object') {

@@ -113,3 +113,15 @@ describe('prices core (fake client)', () => {
     assert.ok(out.results.every((r) => r.status === 'ok'));
   });
 });
+
+describe('price failure parameters', () => {
+  it('zips list parameters with the first appearance of each placeholder', () => {
+    const batch = [{ type: 'tier', body: { sku: 'T1', price: 1, price_type: 'fixed', website_id: 0, customer_group: 'General', quantity: 5 } }];
+    const msg = 'Invalid attribute SKU = %SKU. Row ID: SKU = %SKU, Website ID: %websiteId, Customer Group: %customerGroup, Quantity: %qty.';
+    const mapped = mapPriceFailures(batch, [{ message: msg, parameters: ['T1', 0, 'General', 5] }]);
+    assert.deepStrictEqual(mapped.rejections.map((r) => r.index), [0]);
+    assert.strictEqual(mapped.rejections[0].reason, 'Invalid attribute SKU = T1. Row ID: SKU = T1, Website ID: 0, Customer Group: General, Quantity: 5.');
+    const base = mapPriceFailures([{ type: 'base', body: { sku: 'B/1', price: 1, store_id: 0 } }], [{ message: 'Invalid attribute %fieldName = %fieldValue.', parameters: ['SKU', 'B/1'] }]);
+    assert.strictEqual(base.rejections[0].reason, 'Invalid attribute SKU = B/1.');
+  });
+});
