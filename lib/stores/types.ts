@@ -152,6 +152,8 @@ export interface QueueEntry {
   attempt: number;
   /** Epoch ms of the first failure. */
   firstFailedAt: number;
+  /** Start of the current retry budget: the first failure, or when an operator retried the dead letter. */
+  since?: number;
   updatedAt: number;
   /** Epoch ms the next attempt is due (pending) . */
   nextAttemptAt: number;

@@ -1,0 +1,477 @@
+/**
+ * The retry queue engine, without Node-RED: takes failed messages, decides with the policy, keeps them
+ * in a RetryQueueStore, re-emits them when due, and answers the control commands. The node adapter
+ * (nodes/retry-queue) wires `events` to its outputs and status.
+ *
+ * Delivery outcome: a re-emitted entry is `in-flight` for `attemptLeaseMs`. A failure coming back with
+ * `msg.retry.id` continues the same entry; an `ack` finishes it early; no news by the end of the lease
+ * means it went through (failures come back through the error path or a Catch node) and it is finished.
+ * In-flight entries of a process that died are re-armed: at once on start for a store only this process
+ * uses (memory, SQLite), after the lease plus a grace period for a shared Redis store. A re-armed entry
+ * may repeat a delivery that did succeed before the crash: put an idempotency gate in front of the target.
+ */
+import { randomUUID } from 'crypto';
+import { IntegrationError, ValidationError, type FailureInfo } from '../errors';
+import type { AttemptRecord, QueueCounts, QueueEntry, QueueEntryState, RetryQueueStore } from '../stores/types';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerOptions, type CircuitView } from './breaker';
+import { failureOfMessage, type ClassifyOptions } from './classify';
+import { checkPolicy, decide, DEFAULT_POLICY, type RetryPolicy } from './policy';
+import { persistableMessage, revivedMessage } from './persist';
+
+export const RETRY_COMMANDS = ['list', 'retry', 'discard', 'purge-finished', 'stats', 'resume', 'ack'] as const;
+export type RetryCommand = typeof RETRY_COMMANDS[number];
+
+/** Most attempt records kept per entry (the first ones and the latest ones matter; the middle repeats). */
+export const MAX_HISTORY = 50;
+/** Longest single timer: a shared Redis queue also gets entries from other instances. */
+const MAX_TIMER_MS = 30_000;
+
+export interface RetryInfo {
+  id: string;
+  attempt: number;
+  firstFailedAt: string;
+  history: AttemptRecord[];
+}
+
+export interface RetryAlert {
+  type: 'no-progress' | 'paused';
+  message: string;
+  since: string;
+  counts: QueueCounts;
+  failure?: FailureInfo;
+}
+
+export interface PauseInfo {
+  since: number;
+  errorClass: string;
+  message: string;
+  target?: string;
+}
+
+export interface RetryQueueEvents {
+  emit(message: Record<string, unknown>, entry: QueueEntry): void;
+  deadLetter(message: Record<string, unknown>, entry: QueueEntry): void;
+  alert(alert: RetryAlert): void;
+  /** Something the status shows changed. */
+  change(): void;
+  /** A background step (timer) failed, e.g. the store is unreachable; it is tried again later. */
+  error(err: unknown): void;
+}
+
+export interface RetryQueueOptions {
+  store: RetryQueueStore;
+  events: RetryQueueEvents;
+  policy?: RetryPolicy;
+  breaker?: BreakerOptions;
+  classify?: ClassifyOptions;
+  /** Most live (pending + in-flight) entries; a new failure beyond is refused. */
+  maxQueueSize?: number;
+  attemptLeaseMs?: number;
+  /** Shared store (Redis): how long after its lease an entry of another instance counts as orphaned. */
+  orphanGraceMs?: number;
+  /** Live entries and no delivery, dead letter or operator action for this long → alert (0 = never). */
+  noProgressMs?: number;
+  /** How long finished entries stay listable. */
+  finishedRetentionMs?: number;
+  claimBatch?: number;
+  /** Unique per process and node: who holds an in-flight entry. */
+  owner?: string;
+  now?: () => number;
+  random?: () => number;
+}
+
+export type AcceptResult =
+  | { outcome: 'scheduled'; entry: QueueEntry; delayMs: number }
+  | { outcome: 'paused'; entry: QueueEntry }
+  | { outcome: 'dead'; entry: QueueEntry }
+  | { outcome: 'acknowledged'; entry?: QueueEntry };
+
+export interface QueueStats {
+  counts: QueueCounts;
+  maxQueueSize: number;
+  nextAttemptAt?: string;
+  paused?: { since: string; errorClass: string; message: string; target?: string };
+  circuits: Array<Omit<CircuitView, 'openUntil'> & { openUntil?: string }>;
+  lastProgressAt: string;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+export class RetryQueue {
+  readonly store: RetryQueueStore;
+  readonly maxQueueSize: number;
+  private readonly events: RetryQueueEvents;
+  private readonly policy: RetryPolicy;
+  private readonly breaker: CircuitBreaker;
+  private readonly classify: ClassifyOptions;
+  private readonly leaseMs: number;
+  private readonly graceMs: number;
+  private readonly noProgressMs: number;
+  private readonly finishedRetentionMs: number;
+  private readonly batch: number;
+  private readonly exclusive: boolean;
+  readonly owner: string;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private dueTimer?: NodeJS.Timeout;
+  private sweepTimer?: NodeJS.Timeout;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = true;
+  private paused?: PauseInfo;
+  private lastProgressAt: number;
+  private alerted = false;
+  private nextDue?: number;
+
+  constructor(options: RetryQueueOptions) {
+    this.store = options.store;
+    this.events = options.events;
+    this.policy = checkPolicy(options.policy ?? structuredClone(DEFAULT_POLICY) as RetryPolicy);
+    this.breaker = new CircuitBreaker(options.breaker ?? DEFAULT_BREAKER);
+    this.classify = options.classify ?? {};
+    this.maxQueueSize = options.maxQueueSize ?? 10_000;
+    this.leaseMs = options.attemptLeaseMs ?? 60_000;
+    this.graceMs = options.orphanGraceMs ?? this.leaseMs;
+    this.noProgressMs = options.noProgressMs ?? 15 * 60_000;
+    this.finishedRetentionMs = options.finishedRetentionMs ?? 3600_000;
+    this.batch = options.claimBatch ?? 50;
+    this.exclusive = this.store.kind !== 'redis';
+    this.owner = options.owner ?? randomUUID();
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.lastProgressAt = this.now();
+  }
+
+  /** Re-arms what a previous run left in flight, then starts the timers. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.lastProgressAt = this.now();
+    await this.sweep();
+    const every = Math.min(Math.max(Math.floor(this.leaseMs / 4), 250), 30_000);
+    this.sweepTimer = setInterval(() => { this.sweep().catch((err) => this.events.error(err)); }, every);
+    this.sweepTimer.unref?.();
+    await this.pump();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.dueTimer = this.sweepTimer = undefined;
+  }
+
+  get pause(): PauseInfo | undefined {
+    return this.paused;
+  }
+
+  get nextAttemptAt(): number | undefined {
+    return this.nextDue;
+  }
+
+  /** A failed message arrives. Rejects (IntegrationError, nothing stored) when the queue is full. */
+  async accept(msg: Record<string, unknown>): Promise<AcceptResult> {
+    const now = this.now();
+    const retry = msg.retry as Partial<RetryInfo> | undefined;
+    const retryId = retry && typeof retry.id === 'string' ? retry.id : undefined;
+    const failure = failureOfMessage(msg, this.classify, new Date(now));
+    if (!failure) {
+      if (retryId) return { outcome: 'acknowledged', entry: (await this.finish([retryId]))[0] };
+      throw new ValidationError('failure', 'the message carries neither msg.failure nor msg.error: wire the retry queue to an error output or a Catch node (or send msg.command)');
+    }
+    const existing = retryId ? await this.store.get(retryId) : undefined;
+    const action = this.policy.actions[failure.errorClass] ?? 'dead';
+    const attempt = existing ? existing.attempt + (action === 'pause' ? 0 : 1) : 1;
+    const since = existing ? (existing.since ?? existing.firstFailedAt) : now;
+    if (failure.errorClass === 'transient') this.breaker.failure(failure.target, now);
+
+    const decision = decide(failure, Math.max(attempt, 1), since, now, this.policy, this.random);
+    const record: AttemptRecord = { attempt, time: iso(now), errorClass: failure.errorClass, message: failure.message };
+    for (const k of ['status', 'code', 'retryAfterMs', 'target', 'operation'] as const) {
+      if (failure[k] !== undefined) (record as unknown as Record<string, unknown>)[k] = failure[k];
+    }
+    const history = [...(existing?.history ?? []), record];
+    if (history.length > MAX_HISTORY) history.splice(10, history.length - MAX_HISTORY);
+    const entry: QueueEntry = {
+      id: existing?.id ?? randomUUID(),
+      state: 'pending',
+      message: persistableMessage(msg).message,
+      attempt,
+      firstFailedAt: existing?.firstFailedAt ?? now,
+      since,
+      updatedAt: now,
+      nextAttemptAt: now,
+      history,
+    };
+    const target = failure.target ?? existing?.target;
+    if (target) entry.target = target;
+    const key = typeof msg.idempotencyKey === 'string' ? msg.idempotencyKey : existing?.idempotencyKey;
+    if (key) entry.idempotencyKey = key;
+
+    if (decision.action === 'dead') {
+      entry.state = 'dead';
+      entry.reason = decision.reason;
+      await this.store.put(entry);
+      this.progress(now);
+      this.events.deadLetter(this.outgoing(entry), entry);
+      this.events.change();
+      return { outcome: 'dead', entry };
+    }
+    if (decision.action === 'retry') {
+      record.delayMs = decision.delayMs;
+      entry.nextAttemptAt = now + decision.delayMs;
+    }
+    if (!(await this.store.put(entry, existing ? undefined : this.maxQueueSize))) {
+      throw new IntegrationError('transient', `retry queue is full (${this.maxQueueSize} messages waiting): message refused, not stored`, {
+        operation: 'retry-queue.enqueue', details: { maxQueueSize: this.maxQueueSize },
+      });
+    }
+    if (decision.action === 'pause') {
+      this.setPause({ since: now, errorClass: failure.errorClass, message: failure.message, target: failure.target }, failure);
+      this.events.change();
+      return { outcome: 'paused', entry };
+    }
+    await this.schedule();
+    this.events.change();
+    return { outcome: 'scheduled', entry, delayMs: decision.action === 'retry' ? decision.delayMs : 0 };
+  }
+
+  private setPause(pause: PauseInfo, failure: FailureInfo): void {
+    const already = this.paused !== undefined;
+    this.paused = pause;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    if (!already) {
+      this.alertNow({ type: 'paused', message: `queue paused: ${failure.errorClass} failure${failure.target ? ` on ${failure.target}` : ''} (${failure.message}); fix the credentials, then send msg.command = "resume"`, since: iso(pause.since), failure });
+    }
+  }
+
+  private alertNow(alert: Omit<RetryAlert, 'counts'>): void {
+    this.store.counts().then((counts) => this.events.alert({ ...alert, counts }), (err) => this.events.error(err));
+  }
+
+  private progress(now: number): void {
+    this.lastProgressAt = now;
+    this.alerted = false;
+  }
+
+  /** The stored message as it leaves again, with `msg.retry`. */
+  private outgoing(entry: QueueEntry): Record<string, unknown> {
+    const message = revivedMessage(entry.message);
+    const retry: RetryInfo = { id: entry.id, attempt: entry.attempt, firstFailedAt: iso(entry.firstFailedAt), history: entry.history };
+    message.retry = retry;
+    if (entry.state === 'dead') message.deadLetter = { id: entry.id, reason: entry.reason, failedAt: iso(entry.updatedAt) };
+    return message;
+  }
+
+  /** Re-emits what is due, respecting the pause and the circuit breakers. */
+  async pump(): Promise<void> {
+    if (this.stopped || this.paused) return;
+    if (this.pumping) { this.pumpAgain = true; return; }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        let claimed: QueueEntry[];
+        do {
+          const now = this.now();
+          claimed = await this.store.claimDue(now, this.batch, this.owner, this.leaseMs);
+          for (const entry of claimed) {
+            const gate = this.breaker.allow(entry.target, now);
+            if (this.stopped || this.paused || !gate.allowed) {
+              entry.state = 'pending';
+              entry.nextAttemptAt = gate.allowed ? now : gate.retryAt;
+              delete entry.owner;
+              delete entry.leaseUntil;
+              await this.store.put(entry);
+              continue;
+            }
+            this.events.emit(this.outgoing(entry), entry);
+          }
+        } while (claimed.length === this.batch && !this.stopped && !this.paused);
+      } while (this.pumpAgain && !this.stopped && !this.paused);
+    } catch (err) {
+      this.events.error(err);
+    } finally {
+      this.pumping = false;
+    }
+    await this.schedule();
+    this.events.change();
+  }
+
+  private async schedule(): Promise<void> {
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = undefined;
+    if (this.stopped) return;
+    try {
+      this.nextDue = await this.store.nextDueAt();
+    } catch (err) {
+      this.events.error(err);
+      this.nextDue = undefined;
+    }
+    if (this.paused || this.stopped) return;
+    const wait = this.nextDue === undefined ? (this.exclusive ? undefined : MAX_TIMER_MS) : Math.min(Math.max(this.nextDue - this.now(), 0), MAX_TIMER_MS);
+    if (wait === undefined) return;
+    this.dueTimer = setTimeout(() => { this.dueTimer = undefined; void this.pump(); }, wait);
+    this.dueTimer.unref?.();
+  }
+
+  /** Finishes in-flight entries whose lease ran out, re-arms orphans, trims finished ones, checks progress. */
+  async sweep(): Promise<void> {
+    const now = this.now();
+    let rearmed = 0;
+    for (const entry of await this.store.list({ state: 'in-flight', limit: 1000 })) {
+      const lease = entry.leaseUntil ?? 0;
+      if (entry.owner === this.owner) {
+        if (lease <= now) await this.finishEntry(entry, now);
+      } else if (this.exclusive || lease + this.graceMs <= now) {
+        entry.state = 'pending';
+        entry.nextAttemptAt = now;
+        entry.updatedAt = now;
+        delete entry.owner;
+        delete entry.leaseUntil;
+        entry.history = [...entry.history, { attempt: entry.attempt, time: iso(now), errorClass: 'transient', message: 'interrupted: the instance that re-emitted it stopped before the outcome was known' }].slice(-MAX_HISTORY);
+        await this.store.put(entry);
+        rearmed++;
+      }
+    }
+    if (this.finishedRetentionMs > 0) {
+      for (const entry of await this.store.list({ state: 'finished', limit: 1000 })) {
+        if (entry.updatedAt + this.finishedRetentionMs <= now) await this.store.remove(entry.id);
+      }
+    }
+    if (rearmed > 0) await this.pump();
+    if (this.noProgressMs > 0 && !this.alerted && now - this.lastProgressAt >= this.noProgressMs) {
+      const counts = await this.store.counts();
+      if (counts.pending + counts.inFlight > 0) {
+        this.alerted = true;
+        this.events.alert({
+          type: 'no-progress',
+          message: `no message delivered or settled for ${Math.round((now - this.lastProgressAt) / 1000)} s while ${counts.pending + counts.inFlight} wait${this.paused ? ' (queue paused)' : ''}`,
+          since: iso(this.lastProgressAt),
+          counts,
+        });
+      } else {
+        this.lastProgressAt = now;
+      }
+    }
+  }
+
+  private async finishEntry(entry: QueueEntry, now: number): Promise<QueueEntry> {
+    entry.state = 'finished';
+    entry.updatedAt = now;
+    delete entry.owner;
+    delete entry.leaseUntil;
+    await this.store.put(entry);
+    this.breaker.success(entry.target);
+    this.progress(now);
+    this.events.change();
+    return entry;
+  }
+
+  private async finish(ids: string[]): Promise<QueueEntry[]> {
+    const out: QueueEntry[] = [];
+    for (const id of ids) {
+      const entry = await this.store.get(id);
+      if (entry && entry.state === 'in-flight') out.push(await this.finishEntry(entry, this.now()));
+    }
+    return out;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = this.now();
+    const stats: QueueStats = {
+      counts: await this.store.counts(),
+      maxQueueSize: this.maxQueueSize,
+      circuits: this.breaker.views(now).map((c) => ({ ...c, openUntil: c.openUntil === undefined ? undefined : iso(c.openUntil) })),
+      lastProgressAt: iso(this.lastProgressAt),
+    };
+    const next = await this.store.nextDueAt();
+    if (next !== undefined) stats.nextAttemptAt = iso(next);
+    if (this.paused) stats.paused = { ...this.paused, since: iso(this.paused.since) };
+    return stats;
+  }
+
+  /** Control by message. `args` is `msg.payload` (ids, state, limit …). */
+  async command(command: unknown, args: unknown): Promise<Record<string, unknown>> {
+    if (typeof command !== 'string' || !(RETRY_COMMANDS as readonly string[]).includes(command)) {
+      throw new ValidationError('command', `must be one of ${RETRY_COMMANDS.join(', ')} (got ${JSON.stringify(command)})`);
+    }
+    const a = (args && typeof args === 'object' && !Array.isArray(args) ? args : {}) as Record<string, unknown>;
+    const now = this.now();
+    switch (command as RetryCommand) {
+      case 'list': {
+        const entries = await this.store.list({
+          state: (a.state as QueueEntryState | QueueEntryState[] | undefined) ?? 'dead',
+          limit: a.limit === undefined ? undefined : Number(a.limit),
+          offset: a.offset === undefined ? undefined : Number(a.offset),
+        });
+        return { command, count: entries.length, entries };
+      }
+      case 'stats':
+        return { command, ...(await this.stats()) };
+      case 'resume': {
+        const was = this.paused;
+        this.paused = undefined;
+        this.progress(now);
+        void this.pump();
+        return { command, resumed: was !== undefined };
+      }
+      case 'purge-finished':
+        return { command, removed: await this.store.removeByState('finished') };
+      case 'ack':
+        return { command, finished: (await this.finish(idsOf(args, false))).map((e) => e.id) };
+      case 'retry':
+      case 'discard': {
+        const all = wantsAll(args);
+        const ids = all ? (await this.store.list({ state: 'dead', limit: 10_000 })).map((e) => e.id) : idsOf(args, true);
+        const done: string[] = [];
+        const missing: string[] = [];
+        const refused: string[] = [];
+        for (const id of ids) {
+          const entry = await this.store.get(id);
+          if (!entry) { missing.push(id); continue; }
+          if (command === 'discard') {
+            await this.store.remove(id);
+            done.push(id);
+            continue;
+          }
+          if (entry.state === 'in-flight') { refused.push(id); continue; }
+          if (entry.state !== 'pending') {
+            // A dead letter coming back to life takes a place in the queue like a new failure does.
+            const counts = await this.store.counts();
+            if (counts.pending + counts.inFlight >= this.maxQueueSize) { refused.push(id); continue; }
+          }
+          // "Retry selected lines": a fresh budget, the history kept.
+          entry.state = 'pending';
+          entry.attempt = 0;
+          entry.since = now;
+          entry.nextAttemptAt = now;
+          entry.updatedAt = now;
+          delete entry.reason;
+          await this.store.put(entry);
+          done.push(id);
+        }
+        if (done.length) this.progress(now);
+        if (command === 'retry') void this.pump();
+        this.events.change();
+        const key = command === 'retry' ? 'retried' : 'discarded';
+        return { command, [key]: done, missing, refused };
+      }
+    }
+  }
+}
+
+function wantsAll(args: unknown): boolean {
+  if (args === 'all') return true;
+  return !!args && typeof args === 'object' && (args as Record<string, unknown>).all === true;
+}
+
+/** Ids from `msg.payload`: "id", ["id", …], {id}, {ids: […]}. */
+function idsOf(args: unknown, required: boolean): string[] {
+  let ids: unknown;
+  if (typeof args === 'string' || Array.isArray(args)) ids = args;
+  else if (args && typeof args === 'object') ids = (args as Record<string, unknown>).ids ?? (args as Record<string, unknown>).id;
+  const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids : [];
+  if (list.some((id) => typeof id !== 'string' || id === '')) throw new ValidationError('payload.ids', 'must be strings (entry ids from the list command)');
+  if (required && list.length === 0) throw new ValidationError('payload', 'name the entries: an id, a list of ids ({ids: [...]}) or "all" (every dead letter)');
+  return list as string[];
+}
