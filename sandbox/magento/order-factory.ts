@@ -1,0 +1,327 @@
+/**
+ * Builds one Magento order (the JSON `GET /V1/orders/{id}` answers) from a deterministic random
+ * stream: guest or registered customer, store and currency, simple and configurable lines (parent
+ * carrying the price, child simple at 0 linked by `parent_item_id`), discount, tax, free or paid
+ * shipping, payment method, and a history consistent with its state.
+ */
+import type { Address, Catalog, Customer } from './catalog';
+import { FIRST_NAMES, LAST_NAMES, PLACES } from './catalog';
+import { magentoDate } from './dates';
+import type { Rng } from './prng';
+import { STORE_VIEWS, type StoreView } from './stores';
+
+export type Order = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type OrderItem = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A sellable line as it was when the store was seeded (later price changes must not rewrite old orders). */
+export interface LineProduct {
+  id: number;
+  sku: string;
+  name: string;
+  price: number;
+  weight: number;
+  parent?: { id: number; sku: string; name: string; optionValue: number };
+}
+
+export function snapshotLines(catalog: Catalog): LineProduct[] {
+  return catalog.sellable.map((p) => {
+    const parent = p.parentSku ? catalog.getProduct(p.parentSku) : undefined;
+    return {
+      id: p.id, sku: p.sku, name: p.name, price: p.price, weight: p.weight ?? 1,
+      parent: parent ? { id: parent.id, sku: parent.sku, name: parent.name, optionValue: 49 + (p.id % 4) } : undefined,
+    };
+  });
+}
+
+const PAYMENTS = [
+  { method: 'checkmo', title: 'Check / Money order', weight: 0.35 },
+  { method: 'cashondelivery', title: 'Cash On Delivery', weight: 0.2 },
+  { method: 'banktransfer', title: 'Bank Transfer Payment', weight: 0.15 },
+  { method: 'purchaseorder', title: 'Purchase Order', weight: 0.1 },
+  { method: 'free', title: 'No Payment Information Required', weight: 0 },
+  { method: 'braintree', title: 'Credit Card (Braintree)', weight: 0.2 },
+];
+
+export type SeedState = 'new' | 'processing' | 'complete' | 'canceled' | 'holded';
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** Item ids are derived from the order id so any order can be rebuilt alone: 20 lines max per order. */
+export const ITEM_ID_STRIDE = 20;
+
+function storeName(s: StoreView): string {
+  return s.website_id === 1 ? `Main Website\nMain Website Store\n${s.name}` : `EU Website\nEU Store\n${s.name}`;
+}
+
+export function incrementIdFor(entityId: number, storeId: number): string {
+  // Magento keeps one sequence per store, prefixed by the store id for stores other than the first.
+  return `${storeId === 1 ? '' : String(storeId)}${String(entityId).padStart(9, '0')}`;
+}
+
+export interface BuildOptions {
+  entityId: number;
+  createdMs: number;
+  updatedMs: number;
+  state: SeedState;
+  lines: readonly LineProduct[];
+  customers: ReadonlyMap<number, Customer>;
+}
+
+function pickPayment(rng: Rng): (typeof PAYMENTS)[number] {
+  let x = rng.next();
+  for (const p of PAYMENTS) {
+    if (x < p.weight) return p;
+    x -= p.weight;
+  }
+  return PAYMENTS[0];
+}
+
+function orderAddress(type: 'billing' | 'shipping', base: Address, email: string, orderId: number, customerId: number | null): Record<string, unknown> {
+  const region = typeof base.region === 'string' ? { region: base.region, region_code: base.region_code, region_id: base.region_id } : base.region;
+  return {
+    address_type: type, city: base.city, company: base.company ?? null, country_id: base.country_id, customer_address_id: customerId ? base.id : null,
+    customer_id: customerId, email, entity_id: orderId * 2 - (type === 'billing' ? 1 : 0), firstname: base.firstname, lastname: base.lastname,
+    parent_id: orderId, postcode: base.postcode, region: region.region, region_code: region.region_code, region_id: region.region_id,
+    street: [...base.street], telephone: base.telephone, vat_id: base.vat_id ?? null,
+  };
+}
+
+export function buildOrder(rng: Rng, opts: BuildOptions): Order {
+  const { entityId } = opts;
+  const created = magentoDate(opts.createdMs);
+  const updated = magentoDate(opts.updatedMs);
+  // Customer and store.
+  const guest = rng.chance(0.3) || opts.customers.size === 0;
+  let customer: Customer | undefined;
+  let store: StoreView;
+  let address: Address;
+  let firstname: string;
+  let lastname: string;
+  let email: string;
+  if (!guest) {
+    customer = opts.customers.get(rng.int(1, opts.customers.size))!;
+    store = STORE_VIEWS.find((s) => s.id === customer!.store_id)!;
+    address = customer.addresses[0];
+    ({ firstname, lastname, email } = customer);
+  } else {
+    const r = rng.next();
+    store = r < 0.6 ? STORE_VIEWS[0] : r < 0.8 ? STORE_VIEWS[1] : STORE_VIEWS[2];
+    firstname = rng.pick(FIRST_NAMES);
+    lastname = rng.pick(LAST_NAMES);
+    email = `guest${entityId}@example.org`;
+    const place = PLACES[store.id === 1 ? rng.int(0, 2) : store.id === 2 ? rng.int(3, 4) : rng.int(5, 6)];
+    address = {
+      firstname, lastname, street: [`${rng.int(1, 999)} ${rng.pick(['Main Street', 'Rue Oberkampf', 'Kastanienallee', 'Elm Road'])}`, ...(rng.chance(0.2) ? ['Apt 4B'] : [])],
+      city: place.city, region: place.region, region_code: place.region_code, region_id: place.region_id, postcode: place.postcode,
+      country_id: place.country_id, telephone: place.phone, company: rng.chance(0.15) ? 'ACME Trading GmbH' : undefined,
+      vat_id: store.id === 3 && rng.chance(0.3) ? `DE${rng.int(100000000, 999999999)}` : undefined,
+    };
+  }
+  const rate = store.rate;
+  const taxPercent = store.id === 1 ? (rng.chance(0.5) ? 8.25 : 0) : store.id === 2 ? 20 : 19;
+  const coupon = rng.chance(0.25) ? 'SAVE10' : null;
+  const discountPercent = coupon ? 10 : 0;
+
+  // Lines.
+  const count = rng.int(1, 4);
+  const chosen = new Set<number>();
+  const items: OrderItem[] = [];
+  let nextItem = entityId * ITEM_ID_STRIDE;
+  let baseSubtotal = 0;
+  let baseDiscount = 0;
+  let baseTax = 0;
+  let qtyTotal = 0;
+  let weightTotal = 0;
+  for (let n = 0; n < count; n++) {
+    const li = rng.int(0, opts.lines.length - 1);
+    if (chosen.has(li)) continue;
+    chosen.add(li);
+    const line = opts.lines[li];
+    const qty = rng.int(1, 3);
+    const basePrice = line.price;
+    const baseRow = round2(basePrice * qty);
+    const baseDisc = round2((baseRow * discountPercent) / 100);
+    const baseLineTax = round2(((baseRow - baseDisc) * taxPercent) / 100);
+    baseSubtotal += baseRow;
+    baseDiscount += baseDisc;
+    baseTax += baseLineTax;
+    qtyTotal += qty;
+    weightTotal += line.weight * qty;
+    const common = {
+      order_id: entityId, created_at: created, updated_at: created, store_id: store.id, is_virtual: 0, is_qty_decimal: 0,
+      qty_ordered: qty, qty_invoiced: 0, qty_shipped: 0, qty_canceled: 0, qty_refunded: 0, no_discount: 0, free_shipping: 0,
+      quote_item_id: entityId * ITEM_ID_STRIDE + items.length, amount_refunded: 0, base_amount_refunded: 0,
+    };
+    const priced = (itemId: number, sku: string, name: string, productId: number, type: string): OrderItem => ({
+      ...common, item_id: itemId, sku, name, product_id: productId, product_type: type, weight: line.weight, row_weight: round2(line.weight * qty),
+      price: round2(basePrice * rate), base_price: basePrice, original_price: round2(basePrice * rate), base_original_price: basePrice,
+      price_incl_tax: round2(basePrice * rate * (1 + taxPercent / 100)), base_price_incl_tax: round2(basePrice * (1 + taxPercent / 100)),
+      row_total: round2(baseRow * rate), base_row_total: baseRow, row_total_incl_tax: round2((baseRow + baseLineTax) * rate), base_row_total_incl_tax: round2(baseRow + baseLineTax),
+      row_invoiced: 0, base_row_invoiced: 0, tax_amount: round2(baseLineTax * rate), base_tax_amount: baseLineTax, tax_percent: taxPercent, tax_invoiced: 0, base_tax_invoiced: 0,
+      discount_amount: round2(baseDisc * rate), base_discount_amount: baseDisc, discount_percent: discountPercent, discount_invoiced: 0, base_discount_invoiced: 0,
+    });
+    if (line.parent) {
+      const parentId = nextItem++;
+      const parent = priced(parentId, line.sku, line.parent.name, line.parent.id, 'configurable');
+      parent.product_option = { extension_attributes: { configurable_item_options: [{ option_id: '93', option_value: line.parent.optionValue }] } };
+      const child: OrderItem = {
+        ...common, item_id: nextItem++, sku: line.sku, name: line.name, product_id: line.id, product_type: 'simple', weight: line.weight, row_weight: 0,
+        price: 0, base_price: 0, original_price: 0, base_original_price: null, price_incl_tax: 0, base_price_incl_tax: 0,
+        row_total: 0, base_row_total: 0, row_total_incl_tax: 0, base_row_total_incl_tax: 0, row_invoiced: 0, base_row_invoiced: 0,
+        tax_amount: 0, base_tax_amount: 0, tax_percent: 0, tax_invoiced: 0, base_tax_invoiced: 0,
+        discount_amount: 0, base_discount_amount: 0, discount_percent: 0, discount_invoiced: 0, base_discount_invoiced: 0,
+        parent_item_id: parentId,
+      };
+      items.push(parent, child);
+    } else {
+      items.push(priced(nextItem++, line.sku, line.name, line.id, 'simple'));
+    }
+  }
+  for (const it of items) if (it.parent_item_id) it.parent_item = { ...items.find((p) => p.item_id === it.parent_item_id) };
+
+  baseSubtotal = round2(baseSubtotal);
+  baseDiscount = round2(baseDiscount);
+  const freeShipping = baseSubtotal - baseDiscount >= 100 || rng.chance(0.15);
+  const baseShipping = freeShipping ? 0 : round2(5 * qtyTotal);
+  baseTax = round2(baseTax);
+  const baseGrand = round2(baseSubtotal - baseDiscount + baseShipping + baseTax);
+  const payment = freeShipping && baseGrand === 0 ? PAYMENTS[4] : pickPayment(rng);
+  const conv = (n: number): number => round2(n * rate);
+
+  const billing = orderAddress('billing', address, email, entityId, customer?.id ?? null);
+  const shippingAddr = orderAddress('shipping', address, email, entityId, customer?.id ?? null);
+  const shippingMethod = freeShipping ? 'freeshipping_freeshipping' : 'flatrate_flatrate';
+  const shippingDescription = freeShipping ? 'Free Shipping - Free' : 'Flat Rate - Fixed';
+
+  const order: Order = {
+    entity_id: entityId,
+    increment_id: incrementIdFor(entityId, store.id),
+    state: 'new',
+    status: 'pending',
+    protect_code: (entityId * 2654435761 >>> 0).toString(16).padStart(8, '0'),
+    created_at: created,
+    updated_at: updated,
+    store_id: store.id,
+    store_name: storeName(store),
+    store_currency_code: store.base_currency_code,
+    base_currency_code: store.base_currency_code,
+    global_currency_code: 'USD',
+    order_currency_code: store.default_display_currency_code,
+    base_to_global_rate: store.base_currency_code === 'USD' ? 1 : 1.08,
+    base_to_order_rate: rate,
+    store_to_base_rate: 0,
+    store_to_order_rate: 0,
+    customer_email: email,
+    customer_firstname: firstname,
+    customer_lastname: lastname,
+    customer_id: customer?.id ?? null,
+    customer_group_id: customer ? customer.group_id : 0,
+    customer_is_guest: customer ? 0 : 1,
+    customer_note_notify: 1,
+    customer_dob: null,
+    customer_gender: null,
+    customer_note: null,
+    coupon_code: coupon,
+    discount_description: coupon,
+    email_sent: 1,
+    send_email: 1,
+    ext_order_id: null,
+    hold_before_state: null,
+    hold_before_status: null,
+    is_virtual: 0,
+    quote_id: entityId + 1000,
+    remote_ip: `203.0.113.${entityId % 250}`,
+    weight: round2(weightTotal),
+    total_item_count: items.length,
+    total_qty_ordered: qtyTotal,
+    subtotal: conv(baseSubtotal),
+    base_subtotal: baseSubtotal,
+    subtotal_incl_tax: conv(baseSubtotal + baseTax),
+    base_subtotal_incl_tax: round2(baseSubtotal + baseTax),
+    discount_amount: -conv(baseDiscount),
+    base_discount_amount: -baseDiscount,
+    shipping_amount: conv(baseShipping),
+    base_shipping_amount: baseShipping,
+    shipping_incl_tax: conv(baseShipping),
+    base_shipping_incl_tax: baseShipping,
+    shipping_tax_amount: 0,
+    base_shipping_tax_amount: 0,
+    shipping_discount_amount: 0,
+    base_shipping_discount_amount: 0,
+    shipping_description: shippingDescription,
+    tax_amount: conv(baseTax),
+    base_tax_amount: baseTax,
+    grand_total: conv(baseGrand),
+    base_grand_total: baseGrand,
+    total_due: conv(baseGrand),
+    base_total_due: baseGrand,
+    total_paid: 0,
+    base_total_paid: 0,
+    total_invoiced: 0,
+    base_total_invoiced: 0,
+    subtotal_invoiced: 0,
+    base_subtotal_invoiced: 0,
+    tax_invoiced: 0,
+    base_tax_invoiced: 0,
+    shipping_invoiced: 0,
+    base_shipping_invoiced: 0,
+    discount_invoiced: 0,
+    base_discount_invoiced: 0,
+    total_canceled: 0,
+    base_total_canceled: 0,
+    total_refunded: 0,
+    base_total_refunded: 0,
+    billing_address_id: billing.entity_id,
+    items,
+    billing_address: billing,
+    payment: {
+      account_status: null, additional_information: [payment.title], amount_ordered: conv(baseGrand), base_amount_ordered: baseGrand,
+      base_shipping_amount: baseShipping, shipping_amount: conv(baseShipping), cc_last4: payment.method === 'braintree' ? String(1000 + (entityId % 9000)) : null,
+      entity_id: entityId, method: payment.method, parent_id: entityId, amount_paid: 0, base_amount_paid: 0,
+    },
+    status_histories: [],
+    extension_attributes: {
+      shipping_assignments: [{
+        shipping: {
+          address: shippingAddr, method: shippingMethod,
+          total: { base_shipping_amount: baseShipping, base_shipping_incl_tax: baseShipping, base_shipping_tax_amount: 0, shipping_amount: conv(baseShipping), shipping_incl_tax: conv(baseShipping), shipping_tax_amount: 0 },
+        },
+        items: [],
+      }],
+      payment_additional_info: [{ key: 'method_title', value: payment.title }],
+      applied_taxes: taxPercent ? [{ code: store.id === 1 ? 'US-TAX' : 'VAT', title: store.id === 1 ? 'US Tax' : 'VAT', percent: taxPercent, amount: conv(baseTax), base_amount: baseTax }] : [],
+      item_applied_taxes: [],
+      converting_from_quote: true,
+    },
+  };
+  return order;
+}
+
+/** Items as an order's shipping assignment lists them (the same items, as Magento repeats them). */
+export function syncAssignmentItems(order: Order): void {
+  const a = order.extension_attributes?.shipping_assignments?.[0];
+  if (a) a.items = order.items;
+}
+
+/** The amounts one invoice carries for `qtys` (order_item_id → qty), first invoice taking the shipping. */
+export function invoiceTotals(order: Order, qtys: Map<number, number>, includeShipping: boolean): Record<string, number> {
+  let subtotal = 0; let baseSubtotal = 0; let tax = 0; let baseTax = 0; let disc = 0; let baseDisc = 0; let qty = 0;
+  for (const it of order.items as OrderItem[]) {
+    const q = qtys.get(it.item_id);
+    if (!q || it.parent_item_id) continue;
+    const share = q / it.qty_ordered;
+    subtotal += it.row_total * share; baseSubtotal += it.base_row_total * share;
+    tax += it.tax_amount * share; baseTax += it.base_tax_amount * share;
+    disc += it.discount_amount * share; baseDisc += it.base_discount_amount * share;
+    qty += q;
+  }
+  const ship = includeShipping ? order.shipping_amount : 0;
+  const baseShip = includeShipping ? order.base_shipping_amount : 0;
+  return {
+    subtotal: round2(subtotal), base_subtotal: round2(baseSubtotal), tax_amount: round2(tax), base_tax_amount: round2(baseTax),
+    discount_amount: -round2(disc), base_discount_amount: -round2(baseDisc), shipping_amount: ship, base_shipping_amount: baseShip,
+    grand_total: round2(subtotal - disc + tax + ship), base_grand_total: round2(baseSubtotal - baseDisc + baseTax + baseShip), total_qty: qty,
+  };
+}
+
+export { round2 };
