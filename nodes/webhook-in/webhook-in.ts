@@ -1,0 +1,253 @@
+/**
+ * `magento-webhook-in`: an HTTP endpoint for order events pushed by a Magento webhook module. It reads
+ * the raw body itself (the signature covers the exact bytes), verifies signature and timestamp
+ * (lib/orders/webhook.ts), dedupes and journals the event durably (lib/orders/webhook-intake.ts), and only
+ * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
+ */
+import { IntegrationError, ValidationError } from '../../lib/errors';
+import {
+  DEFAULT_HEADER_NAMES, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
+  WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody, stateDirectory,
+  storeKindOf, verifyWebhook,
+} from '../../lib/orders';
+import type { JournaledEvent } from '../../lib/orders';
+import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
+
+interface WebhookInConfig {
+  id: string;
+  name?: string;
+  url: string;
+  scheme: SigningScheme;
+  toleranceSeconds: number | string;
+  maxBodyKb: number | string;
+  signatureHeader?: string;
+  timestampHeader?: string;
+  eventHeader?: string;
+  idempotencyHeader?: string;
+  deliveryIdHeader?: string;
+  dedupeHours: number | string;
+  respond: 'accept' | 'flow';
+  maxJournal?: number | string;
+  storeKind?: string;
+  redisUrl?: string;
+}
+
+interface Counts {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  failed: number;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+function positive(value: unknown, fallback: number, field: string, min = 0): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new ValidationError(field, `must be a number of at least ${min} (got "${String(value)}")`);
+  return n;
+}
+
+function headerNamesOf(config: WebhookInConfig): WebhookHeaderNames {
+  const pick = (v: string | undefined, fallback: string, field: string): string => {
+    const s = (v ?? '').trim();
+    if (!s) return fallback;
+    if (!HEADER_NAME.test(s)) throw new ValidationError(field, `"${s}" is not an HTTP header name`);
+    return s;
+  };
+  return {
+    signature: pick(config.signatureHeader, DEFAULT_HEADER_NAMES.signature, 'signatureHeader'),
+    timestamp: pick(config.timestampHeader, DEFAULT_HEADER_NAMES.timestamp, 'timestampHeader'),
+    event: pick(config.eventHeader, DEFAULT_HEADER_NAMES.event, 'eventHeader'),
+    idempotencyKey: pick(config.idempotencyHeader, DEFAULT_HEADER_NAMES.idempotencyKey, 'idempotencyHeader'),
+    deliveryId: pick(config.deliveryIdHeader, DEFAULT_HEADER_NAMES.deliveryId, 'deliveryIdHeader'),
+  };
+}
+
+export = function (RED: any) {
+  function WebhookInNode(this: any, config: WebhookInConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const counts: Counts = { accepted: 0, duplicates: 0, rejected: 0, failed: 0 };
+    /** Emitted events whose journal entry waits for the flow to take them over, by _msgid. */
+    const awaiting = new Map<string, string>();
+    const respondInFlow = config.respond === 'flow';
+    let lastRejection = '';
+    let seen: KeyValueStore | undefined;
+    let journal: RetryQueueStore | undefined;
+    let intake: WebhookIntake | undefined;
+    let verify: VerifySettings | undefined;
+    let maxBytes = 1024 * 1024;
+    let path = '';
+    let closed = false;
+
+    try {
+      if (RED.settings?.httpNodeRoot === false) throw new ValidationError('url', RED._('magento-webhook-in.errors.http-disabled'));
+      path = String(config.url ?? '').trim();
+      if (!path) throw new ValidationError('url', RED._('magento-webhook-in.errors.no-url'));
+      if (!path.startsWith('/')) path = '/' + path;
+      const secret = node.credentials?.secret;
+      if (typeof secret !== 'string' || secret.length === 0) throw new ValidationError('secret', RED._('magento-webhook-in.errors.no-secret'));
+      const scheme: SigningScheme = (SIGNING_SCHEMES as readonly string[]).includes(config.scheme) ? config.scheme : 'body';
+      verify = {
+        secret, scheme,
+        toleranceSeconds: positive(config.toleranceSeconds, 300, 'toleranceSeconds'),
+        headers: headerNamesOf(config),
+      };
+      maxBytes = Math.floor(positive(config.maxBodyKb, 1024, 'maxBodyKb', 1) * 1024);
+      const dedupeTtlMs = positive(config.dedupeHours, 72, 'dedupeHours', 0.01) * 3600 * 1000;
+      const kind = storeKindOf(config);
+      const directory = stateDirectory(RED.settings?.userDir);
+      const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
+      seen = openKeyValueStore({ kind, name: `magento-webhook-in-seen-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
+      journal = openRetryQueueStore({ kind, name: `magento-webhook-in-journal-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
+      intake = new WebhookIntake(seen, journal, { dedupeTtlMs, maxJournal: Math.floor(positive(config.maxJournal, 10000, 'maxJournal', 1)) });
+    } catch (err) {
+      node.status({ fill: 'red', shape: 'ring', text: RED._('magento-webhook-in.status.config-error') });
+      node.error(RED._('magento-webhook-in.errors.config', { reason: (err as Error).message }));
+      return;
+    }
+
+    function showStatus(): void {
+      const text = RED._('magento-webhook-in.status.counts', counts) + (lastRejection ? ` · ${RED._('magento-webhook-in.status.last', { reason: lastRejection })}` : '');
+      const fill = lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green';
+      node.status({ fill, shape: 'dot', text });
+    }
+
+    const hasWires = (): boolean => Array.isArray(node.wires) && node.wires.some((w: unknown[]) => Array.isArray(w) && w.length > 0);
+
+    function complete(entryId: string): void {
+      intake!.complete(entryId).catch((err: Error) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })));
+    }
+
+    /** Hands an accepted event to the flow; the journal entry goes once the next node completes it. */
+    function emit(event: WebhookEvent | JournaledEvent, entryId: string, extra: Record<string, unknown> = {}): void {
+      const msgid = RED.util.generateId();
+      const msg: Record<string, unknown> = {
+        _msgid: msgid, topic: event.event, payload: event.payload, event: event.event,
+        idempotencyKey: event.idempotencyKey, deliveryId: event.deliveryId, ...extra,
+      };
+      if (event.timestamp !== undefined) msg.webhookTimestamp = event.timestamp;
+      if (hasWires()) awaiting.set(msgid, entryId);
+      node.send(msg);
+      if (!hasWires()) complete(entryId);
+    }
+
+    // The flow took an event over when a downstream node completes its message (done() without error).
+    const hookName = `onComplete.magentoWebhookIn${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
+    const hooks = RED.hooks;
+    if (hooks && typeof hooks.add === 'function') {
+      hooks.add(hookName, (ev: { msg?: { _msgid?: string }; error?: unknown; node?: { id?: string } }) => {
+        const id = ev?.msg?._msgid;
+        if (!id || ev.node?.id === node.id) return;
+        const entryId = awaiting.get(id);
+        if (entryId === undefined) return;
+        awaiting.delete(id);
+        // A failed hand-over keeps the event in the journal: it is emitted again at the next start.
+        if (ev.error === undefined || ev.error === null) complete(entryId);
+      });
+    }
+
+    function reject(res: any, status: number, reason: string, message: string): void {
+      counts.rejected++;
+      lastRejection = reason;
+      showStatus();
+      res.status(status).set('Connection', status === 413 ? 'close' : 'keep-alive').json({ error: reason, message });
+    }
+
+    async function handle(req: any, res: any): Promise<void> {
+      if (closed || !intake || !verify) {
+        res.status(503).set('Retry-After', '5').json({ error: 'unavailable', message: 'The endpoint is restarting; retry shortly' });
+        return;
+      }
+      let event: WebhookEvent;
+      try {
+        const raw = await readRawBody(req, maxBytes);
+        const { timestamp } = verifyWebhook(raw, req.headers, verify);
+        event = parseWebhookEvent(raw, req.headers, verify.headers, timestamp);
+      } catch (err) {
+        if (err instanceof WebhookRejection) return reject(res, err.status, err.reason, err.message);
+        if (err instanceof RawBodyUnavailable) {
+          counts.failed++;
+          lastRejection = 'raw-body-unavailable';
+          showStatus();
+          node.error(err.message);
+          res.status(500).json({ error: 'raw-body-unavailable', message: 'The body could not be verified' });
+          return;
+        }
+        throw err;
+      }
+      let outcome;
+      try {
+        outcome = await intake.accept(event);
+      } catch (err) {
+        counts.failed++;
+        lastRejection = 'store';
+        showStatus();
+        const typed = err instanceof IntegrationError ? err : new IntegrationError('transient', String((err as Error)?.message ?? err));
+        node.warn(RED._('magento-webhook-in.warn.not-stored', { deliveryId: event.deliveryId, reason: typed.message }));
+        res.status(503).set('Retry-After', String(Math.ceil((typed.retryAfterMs ?? 5000) / 1000)))
+          .json({ error: 'not-stored', message: 'The event could not be stored durably; retry later', deliveryId: event.deliveryId });
+        return;
+      }
+      if (outcome.outcome === 'duplicate') {
+        counts.duplicates++;
+        showStatus();
+        res.status(200).json({ status: 'duplicate', by: outcome.by, deliveryId: event.deliveryId });
+        return;
+      }
+      counts.accepted++;
+      if (lastRejection === 'store') lastRejection = '';
+      showStatus();
+      if (respondInFlow) {
+        // Node 15+ computes req.headers lazily and non-enumerable: make them show in debug, as http in does.
+        Object.defineProperty(req, 'headers', { value: req.headers, enumerable: true });
+        emit(event, outcome.entryId, { req, res: { _res: res } });
+      } else {
+        res.status(200).json({ status: 'accepted', deliveryId: event.deliveryId, idempotencyKey: event.idempotencyKey });
+        emit(event, outcome.entryId);
+      }
+    }
+
+    const httpMiddleware = typeof RED.settings?.httpNodeMiddleware === 'function' || Array.isArray(RED.settings?.httpNodeMiddleware)
+      ? RED.settings.httpNodeMiddleware
+      : (_req: unknown, _res: unknown, next: () => void) => next();
+    const route = (req: any, res: any): void => {
+      handle(req, res).catch((err: Error) => {
+        counts.failed++;
+        showStatus();
+        node.error(RED._('magento-webhook-in.errors.unexpected', { reason: err?.message ?? String(err) }));
+        if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'Unexpected error' });
+      });
+    };
+    RED.httpNode.post(path, httpMiddleware, route);
+    node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening', { path }) });
+
+    // Events accepted before a crash or restart but not taken over by the flow go out again.
+    const replay = (): void => {
+      intake!.unfinished().then((entries) => {
+        if (closed || entries.length === 0) return;
+        for (const { entryId, event } of entries) emit(event, entryId, { replayed: true });
+        node.log(RED._('magento-webhook-in.log.replayed', { count: entries.length }));
+      }, (err: Error) => node.warn(RED._('magento-webhook-in.warn.journal-read', { reason: err.message })));
+    };
+    RED.events?.once?.('flows:started', replay);
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      RED.events?.removeListener?.('flows:started', replay);
+      if (hooks && typeof hooks.remove === 'function') hooks.remove(hookName);
+      const router = RED.httpNode._router ?? RED.httpNode.router;
+      const stack: any[] | undefined = router?.stack;
+      for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
+        const layer = stack![i];
+        if (layer.route && layer.route.path === path && layer.route.stack?.some((l: any) => l.handle === route)) stack!.splice(i, 1);
+      }
+      Promise.allSettled([seen?.close(), journal?.close()]).then(() => done());
+    });
+  }
+
+  RED.nodes.registerType('magento-webhook-in', WebhookInNode, {
+    credentials: { secret: { type: 'password' } },
+  });
+};

@@ -1,0 +1,257 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const http = require('http');
+const os = require('os');
+const path = require('path');
+const sinon = require('sinon');
+const helper = require('node-red-node-test-helper');
+const webhookIn = require('../../dist/nodes/webhook-in/webhook-in.js');
+const { computeSignature } = require('../../dist/lib/orders');
+const { SqliteRetryQueueStore } = require('../../dist/lib/stores/sqlite-queue');
+const realHooks = require('@node-red/util').hooks;
+
+helper.init(require.resolve('node-red'));
+
+const SECRET = 'whsec-test-Zq9!long-enough';
+
+describe('magento-webhook-in node', function () {
+  let userDir;
+  let server;
+  let port;
+  let app;
+
+  // The test helper's runtime gives nodes neither hooks nor a listening httpNode: give the node the
+  // runtime's real hooks, and serve its httpNode app on 127.0.0.1:0.
+  function webhookModule(RED) {
+    RED.hooks = realHooks;
+    app = RED.httpNode;
+    return webhookIn(RED);
+  }
+  // A downstream node that takes an event over (completes it), like idempotency-gate does.
+  function takerModule(RED) {
+    RED.nodes.registerType('taker', function (n) {
+      RED.nodes.createNode(this, n);
+      this.on('input', (msg, send, done) => { send(msg); done(); });
+    });
+  }
+
+  beforeEach((done) => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-in-'));
+    helper.settings({ userDir });
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    sinon.restore();
+    await helper.unload();
+    if (server) await new Promise((r) => server.close(r));
+    server = undefined;
+    await new Promise((r) => helper.stopServer(r));
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  async function load(config = {}, { taker = false } = {}) {
+    const flow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'hook', type: 'magento-webhook-in', z: 'tab', x: 0, y: 0, url: '/magento/orders', scheme: 'body', toleranceSeconds: '300', maxBodyKb: '4',
+        dedupeHours: '1', respond: 'accept', storeKind: 'sqlite', wires: [[taker ? 'take' : 'out']], ...config },
+      { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
+    ];
+    if (taker) flow.push({ id: 'take', type: 'taker', z: 'tab', x: 0, y: 0, wires: [['out']] });
+    await helper.load([webhookModule, takerModule], flow, { hook: { secret: SECRET } });
+    if (!server) {
+      server = http.createServer((req, res) => app(req, res));
+      await new Promise((r) => server.listen(0, '127.0.0.1', r));
+      port = server.address().port;
+    }
+    const out = helper.getNode('out');
+    const messages = [];
+    let waiters = [];
+    out.on('input', (msg) => {
+      messages.push(msg);
+      waiters = waiters.filter((w) => (w.n <= messages.length ? (w.resolve(messages), false) : true));
+    });
+    return {
+      hook: helper.getNode('hook'),
+      messages,
+      until: (n) => (messages.length >= n ? Promise.resolve(messages) : new Promise((resolve) => waiters.push({ n, resolve }))),
+    };
+  }
+
+  function post(body, headers = {}, pathName = '/magento/orders') {
+    const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: pathName, method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': raw.length, ...headers } }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let json; try { json = JSON.parse(text); } catch { json = text; }
+          resolve({ status: res.statusCode, body: json, headers: res.headers });
+        });
+      });
+      req.on('error', reject);
+      req.end(raw);
+    });
+  }
+
+  const now = () => String(Math.floor(Date.now() / 1000));
+  const ORDER = { order_id: 42, increment_id: '000000042', created_at: '2024-05-01 10:00:00', status: 'pending', grand_total: 99.5 };
+
+  function signed(body, { scheme = 'body', ts = now(), event = 'order.placed', key, delivery, secret = SECRET } = {}) {
+    const raw = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const headers = { 'X-Magento-Timestamp': ts, 'X-Magento-Event': event, 'X-Magento-Signature': computeSignature(secret, raw, scheme, ts) };
+    if (key) headers['X-Magento-Idempotency-Key'] = key;
+    if (delivery) headers['X-Magento-Delivery-Id'] = delivery;
+    return { raw, headers };
+  }
+
+  it('accepts a good signature over the raw body and emits the parsed event', async () => {
+    const n = await load();
+    // Odd spacing: the signature covers these exact bytes, not a re-serialised JSON.
+    const { raw, headers } = signed(`{ "order_id":42,  "increment_id":"000000042", "created_at":"2024-05-01 10:00:00" }`, { delivery: 'd-1' });
+    const res = await post(raw, headers);
+    assert.strictEqual(res.status, 200);
+    assert.strictEqual(res.body.status, 'accepted');
+    const [msg] = await n.until(1);
+    assert.deepStrictEqual(msg.payload, { order_id: 42, increment_id: '000000042', created_at: '2024-05-01 10:00:00' });
+    assert.strictEqual(msg.event, 'order.placed');
+    assert.strictEqual(msg.idempotencyKey, 'order_000000042_2024-05-01 10:00:00');
+    assert.strictEqual(msg.deliveryId, 'd-1');
+    assert.strictEqual(msg.req, undefined);
+  });
+
+  it('accepts timestamp + "." + body signatures and refuses a body-only signature under that scheme', async () => {
+    const n = await load({ scheme: 'timestamp.body' });
+    const good = signed(ORDER, { scheme: 'timestamp.body', key: 'k-1' });
+    assert.strictEqual((await post(good.raw, good.headers)).status, 200);
+    const [msg] = await n.until(1);
+    assert.strictEqual(msg.idempotencyKey, 'k-1');
+    assert.strictEqual(msg.deliveryId, 'k-1');
+    const bodyOnly = signed(ORDER, { scheme: 'body', key: 'k-2' });
+    const res = await post(bodyOnly.raw, bodyOnly.headers);
+    assert.strictEqual(res.status, 401);
+    assert.strictEqual(res.body.error, 'bad-signature');
+    // A captured request with its timestamp changed no longer matches.
+    const replay = { ...good.headers, 'X-Magento-Timestamp': String(Number(good.headers['X-Magento-Timestamp']) + 5) };
+    assert.strictEqual((await post(good.raw, replay)).body.error, 'bad-signature');
+    assert.strictEqual(n.messages.length, 1);
+  });
+
+  it('answers 401 to a forged or missing signature and sends nothing on; rejections show in the status', async () => {
+    const n = await load();
+    // node.status is already a spy of the test helper.
+    const forged = signed(ORDER, { secret: 'not-the-secret' });
+    const r1 = await post(forged.raw, forged.headers);
+    assert.strictEqual(r1.status, 401);
+    assert.strictEqual(r1.body.error, 'bad-signature');
+    const missing = signed(ORDER);
+    delete missing.headers['X-Magento-Signature'];
+    const r2 = await post(missing.raw, missing.headers);
+    assert.strictEqual(r2.status, 401);
+    assert.strictEqual(r2.body.error, 'missing-signature');
+    const garbage = signed(ORDER);
+    garbage.headers['X-Magento-Signature'] = 'zz';
+    assert.strictEqual((await post(garbage.raw, garbage.headers)).status, 401);
+    assert.strictEqual(n.messages.length, 0);
+    const last = n.hook.status.lastCall.args[0];
+    assert.strictEqual(last.fill, 'yellow');
+    // The helper's RED._ returns message keys: the text is the counts key plus the last reason.
+    assert.match(last.text, /status\.counts.*status\.last/);
+    for (const call of n.hook.status.getCalls()) assert.ok(!JSON.stringify(call.args).includes(SECRET));
+    assert.ok(!JSON.stringify([r1.body, r2.body]).includes(SECRET));
+  });
+
+  it('refuses stale and future timestamps (replays) with 401', async () => {
+    const n = await load({ toleranceSeconds: '60' });
+    const stale = signed(ORDER, { ts: String(Math.floor(Date.now() / 1000) - 3600) });
+    const r1 = await post(stale.raw, stale.headers);
+    assert.strictEqual(r1.status, 401);
+    assert.strictEqual(r1.body.error, 'stale-timestamp');
+    const future = signed(ORDER, { ts: String(Math.floor(Date.now() / 1000) + 3600) });
+    assert.strictEqual((await post(future.raw, future.headers)).body.error, 'future-timestamp');
+    const none = signed(ORDER);
+    delete none.headers['X-Magento-Timestamp'];
+    assert.strictEqual((await post(none.raw, none.headers)).body.error, 'missing-timestamp');
+    assert.strictEqual(n.messages.length, 0);
+  });
+
+  it('answers 400 to malformed JSON (correctly signed) and 413 to an oversized body', async () => {
+    const n = await load();
+    const bad = signed('{"order_id": 42,');
+    const r1 = await post(bad.raw, bad.headers);
+    assert.strictEqual(r1.status, 400);
+    assert.strictEqual(r1.body.error, 'malformed-json');
+    const big = signed({ ...ORDER, filler: 'x'.repeat(5000) });
+    const r2 = await post(big.raw, big.headers);
+    assert.strictEqual(r2.status, 413);
+    assert.strictEqual(n.messages.length, 0);
+  });
+
+  it('dedupes on the delivery id and on the business key', async () => {
+    const n = await load();
+    const first = signed(ORDER, { delivery: 'd-1' });
+    assert.strictEqual((await post(first.raw, first.headers)).body.status, 'accepted');
+    const retry = signed(ORDER, { delivery: 'd-1' });
+    const r2 = await post(retry.raw, retry.headers);
+    assert.deepStrictEqual([r2.status, r2.body.status, r2.body.by], [200, 'duplicate', 'delivery-id']);
+    const again = signed(ORDER, { delivery: 'd-2' });
+    const r3 = await post(again.raw, again.headers);
+    assert.deepStrictEqual([r3.body.status, r3.body.by], ['duplicate', 'business-key']);
+    const update = signed({ ...ORDER, status: 'processing', updated_at: '2024-05-01 11:00:00' }, { event: 'order.updated', delivery: 'd-3' });
+    assert.strictEqual((await post(update.raw, update.headers)).body.status, 'accepted');
+    await n.until(2);
+    assert.deepStrictEqual(n.messages.map((m) => m.event), ['order.placed', 'order.updated']);
+  });
+
+  it('answers 503 when the event cannot be stored durably, and accepts the sender\'s retry', async () => {
+    const n = await load();
+    const put = sinon.stub(SqliteRetryQueueStore.prototype, 'put').rejects(new Error('SQLITE_FULL: database or disk is full'));
+    const ev = signed(ORDER, { delivery: 'd-9' });
+    const r1 = await post(ev.raw, ev.headers);
+    assert.strictEqual(r1.status, 503);
+    assert.strictEqual(r1.body.error, 'not-stored');
+    assert.ok(r1.headers['retry-after']);
+    assert.strictEqual(n.messages.length, 0);
+    put.restore();
+    const r2 = await post(ev.raw, ev.headers);
+    assert.strictEqual(r2.body.status, 'accepted');
+    await n.until(1);
+  });
+
+  it('emits again after a restart an event the flow had not taken over, not one it had', async () => {
+    let n = await load();
+    const a = signed({ ...ORDER, increment_id: 'A' }, { delivery: 'a' });
+    await post(a.raw, a.headers);
+    await n.until(1);
+    await helper.unload();
+    // The helper node never completes messages: the event is still in the journal.
+    n = await load({}, { taker: true });
+    const [replayed] = await n.until(1);
+    assert.strictEqual(replayed.replayed, true);
+    assert.strictEqual(replayed.deliveryId, 'a');
+    const b = signed({ ...ORDER, increment_id: 'B' }, { delivery: 'b' });
+    await post(b.raw, b.headers);
+    await n.until(2);
+    await helper.unload();
+    n = await load({}, { taker: true });
+    // Both were taken over by the taker node: nothing comes back. A new event proves the flow is up.
+    const c = signed({ ...ORDER, increment_id: 'C' }, { delivery: 'c' });
+    await post(c.raw, c.headers);
+    const [only] = await n.until(1);
+    assert.strictEqual(only.deliveryId, 'c');
+    assert.strictEqual(n.messages.length, 1);
+  });
+
+  it('leaves the answer to an http response node when asked', async () => {
+    const n = await load({ respond: 'flow' });
+    const ev = signed(ORDER, { delivery: 'f-1' });
+    const pending = post(ev.raw, ev.headers);
+    const [msg] = await n.until(1);
+    assert.ok(msg.req && msg.res && msg.res._res);
+    msg.res._res.status(201).json({ ok: true });
+    const res = await pending;
+    assert.strictEqual(res.status, 201);
+  });
+});
