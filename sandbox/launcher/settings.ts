@@ -2,6 +2,7 @@
  * The settings of `npm start` / `npm run sandbox`, read from the environment with the names the README
  * documents. Every default is a sandbox demo value; a value the user set is never printed when it is a secret.
  */
+import { SANDBOX_DEFAULTS } from '../magento/index';
 
 export interface SandboxSettings {
   /** Node-RED's port (PORT). */
@@ -30,19 +31,22 @@ interface SettingSpec {
 }
 
 /** Every setting, in the order the README and the start banner list them. */
+const D = SANDBOX_DEFAULTS;
+
+/** Every setting, in the order the README and the start banner list them; sandbox values default to the sandbox's own. */
 export const SETTINGS: readonly SettingSpec[] = [
   { name: 'PORT', default: '1880', secret: false, describe: 'Node-RED port' },
   { name: 'SANDBOX_MAGENTO_PORT', default: '7080', secret: false, describe: 'Magento sandbox port' },
   { name: 'SANDBOX_ERP_PORT', default: '7090', secret: false, describe: 'demo ERP port' },
-  { name: 'SANDBOX_SEED', default: '1', secret: false, describe: 'seed of the generated catalogue, customers and orders' },
-  { name: 'SANDBOX_ORDERS', default: '50', secret: false, describe: 'seeded orders' },
-  { name: 'SANDBOX_BEARER_TOKEN', default: 'sandbox-bearer-token', secret: true, describe: 'Bearer token the sandbox accepts' },
-  { name: 'SANDBOX_ADMIN_USER', default: 'admin', secret: false, describe: 'admin user for POST /V1/integration/admin/token' },
-  { name: 'SANDBOX_ADMIN_PASSWORD', default: 'sandbox-admin-password1', secret: true, describe: 'its password' },
-  { name: 'SANDBOX_OAUTH_CONSUMER_KEY', default: 'sandbox-consumer-key', secret: false, describe: 'OAuth 1.0a integration consumer key' },
-  { name: 'SANDBOX_OAUTH_CONSUMER_SECRET', default: 'sandbox-consumer-secret', secret: true, describe: 'consumer secret' },
-  { name: 'SANDBOX_OAUTH_ACCESS_TOKEN', default: 'sandbox-access-token', secret: true, describe: 'access token' },
-  { name: 'SANDBOX_OAUTH_ACCESS_TOKEN_SECRET', default: 'sandbox-access-token-secret', secret: true, describe: 'access token secret' },
+  { name: 'SANDBOX_SEED', default: String(D.seed), secret: false, describe: 'seed of the generated catalogue, customers and orders' },
+  { name: 'SANDBOX_ORDERS', default: String(D.orders), secret: false, describe: 'seeded orders' },
+  { name: 'SANDBOX_BEARER_TOKEN', default: D.bearerToken, secret: true, describe: 'Bearer token the sandbox accepts' },
+  { name: 'SANDBOX_ADMIN_USER', default: D.adminUser, secret: false, describe: 'admin user for POST /V1/integration/admin/token' },
+  { name: 'SANDBOX_ADMIN_PASSWORD', default: D.adminPassword, secret: true, describe: 'its password' },
+  { name: 'SANDBOX_OAUTH_CONSUMER_KEY', default: D.oauth.consumerKey, secret: false, describe: 'OAuth 1.0a integration consumer key' },
+  { name: 'SANDBOX_OAUTH_CONSUMER_SECRET', default: D.oauth.consumerSecret, secret: true, describe: 'consumer secret' },
+  { name: 'SANDBOX_OAUTH_ACCESS_TOKEN', default: D.oauth.accessToken, secret: true, describe: 'access token' },
+  { name: 'SANDBOX_OAUTH_ACCESS_TOKEN_SECRET', default: D.oauth.accessTokenSecret, secret: true, describe: 'access token secret' },
   { name: 'SANDBOX_WEBHOOK_URL', default: undefined, secret: false, describe: 'where the sandbox sends order webhooks' },
   { name: 'SANDBOX_WEBHOOK_SECRET', default: 'sandbox-webhook-secret', secret: true, describe: 'HMAC-SHA256 key of the webhook signature' },
 ];

@@ -5,6 +5,7 @@ const os = require('os');
 const path = require('path');
 
 const { readSettings, describeSettings, SettingsError } = require('../../dist/sandbox/launcher/settings.js');
+const { SANDBOX_DEFAULTS } = require('../../dist/sandbox/magento/index.js');
 const { chooseFlow, prepareUserDir, packageRoot, STORE_CREDENTIAL_ENV } = require('../../dist/sandbox/launcher/node-red.js');
 
 describe('launcher settings', function () {
@@ -13,10 +14,14 @@ describe('launcher settings', function () {
     assert.strictEqual(s.port, 1880);
     assert.strictEqual(s.magentoPort, 7080);
     assert.strictEqual(s.erpPort, 7090);
-    assert.strictEqual(s.seed, 1);
-    assert.strictEqual(s.orders, 50);
-    assert.strictEqual(s.bearerToken, 'sandbox-bearer-token');
-    assert.strictEqual(s.adminUser, 'admin');
+    // The sandbox's own documented defaults, so `npm start` and an embedded sandbox agree.
+    assert.strictEqual(s.seed, SANDBOX_DEFAULTS.seed);
+    assert.strictEqual(s.orders, SANDBOX_DEFAULTS.orders);
+    assert.strictEqual(s.bearerToken, SANDBOX_DEFAULTS.bearerToken);
+    assert.strictEqual(s.adminUser, SANDBOX_DEFAULTS.adminUser);
+    assert.strictEqual(s.adminPassword, SANDBOX_DEFAULTS.adminPassword);
+    assert.deepStrictEqual(s.oauth, { ...SANDBOX_DEFAULTS.oauth });
+    assert.strictEqual(s.webhookSecret, 'sandbox-webhook-secret');
     assert.strictEqual(s.webhookUrl, undefined);
     assert.strictEqual(s.fromEnv.size, 0);
   });
@@ -59,7 +64,7 @@ describe('launcher settings', function () {
     assert.match(lines, /SANDBOX_OAUTH_CONSUMER_SECRET\s+set \(hidden\)/);
     assert.ok(!lines.includes('real-secret-value'));
     assert.match(lines, /SANDBOX_SEED\s+9 {2}\(from environment\)/);
-    assert.match(lines, /SANDBOX_BEARER_TOKEN\s+sandbox-bearer-token {2}\(default, a public sandbox demo value\)/);
+    assert.match(lines, new RegExp(`SANDBOX_BEARER_TOKEN\\s+${SANDBOX_DEFAULTS.bearerToken} {2}\\(default, a public sandbox demo value\\)`));
     assert.match(lines, /SANDBOX_WEBHOOK_URL\s+\(not set: no webhooks sent\)/);
     const withHook = describeSettings(readSettings({}), 'http://127.0.0.1:1880/magento/webhook').join('\n');
     assert.match(withHook, /SANDBOX_WEBHOOK_URL\s+http:\/\/127\.0\.0\.1:1880\/magento\/webhook/);
