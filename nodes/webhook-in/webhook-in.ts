@@ -128,15 +128,19 @@ export = function (RED: any) {
         idempotencyKey: event.idempotencyKey, deliveryId: event.deliveryId, ...extra,
       };
       if (event.timestamp !== undefined) msg.webhookTimestamp = event.timestamp;
-      if (hasWires()) awaiting.set(msgid, entryId);
+      // Without runtime hooks (very old runtimes) nothing tells us when the flow took the event: drop the
+      // entry once sent, or every restart would emit it again.
+      const tracked = hasWires() && hooksAvailable;
+      if (tracked) awaiting.set(msgid, entryId);
       node.send(msg);
-      if (!hasWires()) complete(entryId);
+      if (!tracked) complete(entryId);
     }
 
     // The flow took an event over when a downstream node completes its message (done() without error).
     const hookName = `onComplete.magentoWebhookIn${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
     const hooks = RED.hooks;
-    if (hooks && typeof hooks.add === 'function') {
+    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
+    if (hooksAvailable) {
       hooks.add(hookName, (ev: { msg?: { _msgid?: string }; error?: unknown; node?: { id?: string } }) => {
         const id = ev?.msg?._msgid;
         if (!id || ev.node?.id === node.id) return;

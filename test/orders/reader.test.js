@@ -31,6 +31,18 @@ describe('lib/orders reader (keyset paging)', () => {
     assert.deepStrictEqual(pages[3].cursor, { updatedAt: magentoDate(Date.UTC(2024, 0, 1, 11) + 11000), entityId: 37 });
   });
 
+  it('stops by total_count when the orders fill the last page exactly (no call past the end)', async () => {
+    const m = new FakeMagento();
+    m.addOrders(30);
+    const pages = await readAll(m, undefined, { pageSize: 10 });
+    assert.strictEqual(pages.length, 3);
+    assert.strictEqual(m.callsTo('/orders').length, 3);
+    // An empty store answers one empty page and the run ends.
+    const empty = new FakeMagento();
+    assert.deepStrictEqual(await readAll(empty, undefined, { pageSize: 10 }), []);
+    assert.strictEqual(empty.callsTo('/orders').length, 1);
+  });
+
   it('does not skip an order updated during the run (it moves behind the cursor, keyset still finds it)', async () => {
     const m = new FakeMagento();
     m.addOrders(30, { at: Date.UTC(2024, 0, 1, 10) });
