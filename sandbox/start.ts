@@ -13,7 +13,7 @@ import { builtInCatalog, CatalogItem } from './erp/catalog';
 import { readCatalog, RunningMagento, startMagento } from './launcher/magento';
 import { FaultConfig, faultsFromEnv } from './magento/index';
 import {
-  chooseFlow, FlowChoice, NodeRedProcess, packageRoot, prepareUserDir, spawnNodeRed, waitForNodeRed, PACKAGE_NAME,
+  chooseFlow, FlowChoice, loadError, NodeRedProcess, packageRoot, prepareUserDir, spawnNodeRed, waitForNodeRed, PACKAGE_NAME,
 } from './launcher/node-red';
 import { describeSettings, readSettings, SandboxSettings, SettingsError, shownValue } from './launcher/settings';
 
@@ -228,9 +228,9 @@ async function main(): Promise<number> {
         throw new Error(`${(err as Error).message}. Is PORT ${settings.port} free?`);
       });
       if (stopping) return (await done, exitCode);
-      const broken = sets.filter((s) => s.err || s.enabled === false);
+      const broken = sets.filter((s) => loadError(s) || s.enabled === false);
       if (sets.length === 0) console.warn(`Node-RED did not find ${PACKAGE_NAME}: was it built (npm run build)?`);
-      for (const s of broken) console.warn(`Node-RED could not load ${s.id}: ${s.err ?? 'disabled'}`);
+      for (const s of broken) console.warn(`Node-RED could not load ${s.id}: ${loadError(s) ?? 'disabled'}`);
       console.log(
         `Flow: ${shownPath(root, flow.file)} deployed to ${shownPath(root, prepared.flowsFile)}` +
           (prepared.deployed ? ' (deployed again at every start; --keep-flows keeps editor changes)' : ' (kept from the last run: --keep-flows)'),

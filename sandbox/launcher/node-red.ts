@@ -144,6 +144,22 @@ export interface NodeRedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Node-RED's command-line entry (`red.js`, its `bin`). Found through the resolver's search paths rather
+ * than `require.resolve('node-red/red.js')` alone, which a package `exports` map may refuse.
+ */
+export function nodeRedBin(): string {
+  try {
+    return require.resolve('node-red/red.js');
+  } catch {
+    for (const dir of require.resolve.paths('node-red') ?? []) {
+      const candidate = path.join(dir, 'node-red', 'red.js');
+      if (fs.existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error('Node-RED is not installed: run npm install (it is a devDependency of this package)');
+}
+
 export function spawnNodeRed(options: {
   userDir: string;
   settingsFile: string;
@@ -151,7 +167,7 @@ export function spawnNodeRed(options: {
   env: NodeJS.ProcessEnv;
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
 }): NodeRedProcess {
-  const redJs = require.resolve('node-red/red.js');
+  const redJs = nodeRedBin();
   const guard = path.join(__dirname, 'parent-guard.js');
   const child = spawn(
     process.execPath,
@@ -207,8 +223,16 @@ export interface NodeSet {
   types: string[];
   enabled: boolean;
   module: string;
-  /** Why the set failed to load; absent when it loaded. */
-  err?: string;
+  /** Why the set failed to load (a message, or a serialised error such as `{code: 'MODULE_NOT_FOUND'}`); absent when it loaded. */
+  err?: string | { message?: string; code?: string };
+}
+
+/** A node set's load error in words. */
+export function loadError(set: NodeSet): string | undefined {
+  const err = set.err;
+  if (err === undefined || err === null) return undefined;
+  if (typeof err === 'string') return err;
+  return err.message ?? (err.code === 'MODULE_NOT_FOUND' ? 'MODULE_NOT_FOUND: its file is missing (not built yet?)' : JSON.stringify(err));
 }
 
 export async function nodeSets(url: string): Promise<NodeSet[]> {

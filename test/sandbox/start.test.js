@@ -144,8 +144,9 @@ describe('npm start / npm run sandbox (launcher)', function () {
       const ours = all.filter((s) => s.module === 'node-red-contrib-magento-erp');
       return ours.some((s) => s.types.includes('magento-store-config')) ? ours : undefined;
     });
+    const failed = sets.filter((s) => s.err !== undefined).map((s) => `${s.id}: ${JSON.stringify(s.err)}`);
+    assert.deepStrictEqual(failed, [], `Node-RED failed to load node sets of this package (package.json node-red.nodes): ${failed.join('; ')}`);
     for (const set of sets) {
-      assert.strictEqual(set.err, undefined, `${set.id} failed to load: ${set.err}`);
       assert.strictEqual(set.enabled, true, `${set.id} is disabled`);
     }
 
