@@ -1,0 +1,205 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const helper = require('node-red-node-test-helper');
+const gateNode = require('../../dist/nodes/idempotency-gate/idempotency-gate.js');
+const { tempDir, delay } = require('../stores/kinds');
+const core = (p) => require(`@node-red/nodes/core/${p}`);
+const coreNodes = [core('function/10-function.js'), core('common/24-complete.js'), core('common/25-catch.js')];
+
+helper.init(require.resolve('node-red'));
+
+/** Collects what a helper node receives; `until(n)` resolves once n have arrived. */
+function collector(node) {
+  const got = [];
+  const waiters = [];
+  node.on('input', (msg) => {
+    got.push(msg);
+    for (const w of waiters.splice(0)) if (got.length >= w.n) w.resolve(got); else waiters.push(w);
+  });
+  return {
+    got,
+    until: (n) => (got.length >= n ? Promise.resolve(got) : new Promise((resolve) => waiters.push({ n, resolve }))),
+  };
+}
+
+describe('magento-idempotency-gate node', function () {
+  this.timeout(15000);
+  let userDir;
+
+  beforeEach((done) => {
+    userDir = tempDir('gate-node');
+    helper.settings({ userDir });
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  async function load(config = {}, extra = []) {
+    const flow = [
+      { id: 'gate', type: 'magento-idempotency-gate', storeKind: 'sqlite', wires: [['passed'], ['dup'], ['err']], ...config },
+      { id: 'passed', type: 'helper' },
+      { id: 'dup', type: 'helper' },
+      { id: 'err', type: 'helper' },
+      ...extra,
+    ];
+    await helper.load([gateNode, ...coreNodes], flow);
+    return {
+      gate: helper.getNode('gate'),
+      passed: collector(helper.getNode('passed')),
+      dup: collector(helper.getNode('dup')),
+      err: collector(helper.getNode('err')),
+    };
+  }
+
+  it('lets exactly one of a burst of same-key messages through; the others are duplicates in flight', async function () {
+    const { gate, passed, dup } = await load();
+    for (let i = 0; i < 25; i++) gate.receive({ idempotencyKey: 'order_100000001', payload: i });
+    await dup.until(24);
+    await passed.until(1);
+    assert.strictEqual(passed.got.length, 1);
+    const p = passed.got[0];
+    assert.strictEqual(p.idempotencyKey, 'order_100000001');
+    assert.deepStrictEqual(Object.keys(p._gate).sort(), ['attempt', 'id', 'key', 'token']);
+    assert.strictEqual(p._gate.id, 'gate');
+    assert.ok(dup.got.every((m) => m.gate.status === 'in-flight' && m.gate.key === 'order_100000001'));
+  });
+
+  it('commit stores the result; a later duplicate carries it; release lets a retry pass', async function () {
+    const { gate, passed, dup } = await load({ resultProperty: 'payload.erpOrderId' });
+    gate.receive({ idempotencyKey: 'A', payload: {} });
+    gate.receive({ idempotencyKey: 'B', payload: {} });
+    await passed.until(2);
+    const [a, b] = passed.got;
+    gate.receive({ ...a, commit: true, payload: { erpOrderId: 'ERP-77' } });
+    gate.receive({ ...b, release: true });
+    await delay(50);
+    gate.receive({ idempotencyKey: 'A', payload: {} });
+    gate.receive({ idempotencyKey: 'B', payload: {} });
+    await dup.until(1);
+    await passed.until(3);
+    assert.strictEqual(dup.got[0].gate.status, 'duplicate');
+    assert.strictEqual(dup.got[0].gate.result, 'ERP-77');
+    assert.strictEqual(passed.got[2].idempotencyKey, 'B');
+  });
+
+  it('commit on return: a Complete node commits, a Catch node releases', async function () {
+    const flow = [
+      { id: 'work', type: 'function', func: 'if (msg.payload.fail) { throw new Error("ERP said no"); } msg.gate = { result: { erpOrderId: "E-" + msg.payload.n } }; return msg;', wires: [[]] },
+      { id: 'on-complete', type: 'complete', scope: ['work'], uncaught: false, wires: [['gate']] },
+      { id: 'on-catch', type: 'catch', scope: ['work'], uncaught: false, wires: [['gate']] },
+    ];
+    const { gate, passed, dup } = await load({ commitOnReturn: true, wires: [['passed', 'work'], ['dup'], ['err']] }, flow);
+    gate.receive({ idempotencyKey: 'ok-1', payload: { n: 1 } });
+    gate.receive({ idempotencyKey: 'bad-1', payload: { n: 2, fail: true } });
+    await passed.until(2);
+    // Wait until the commit and release are stored (they go through the gate's input queue).
+    const store = () => require('../../dist/lib/stores').openIdempotencyStore({ kind: 'sqlite', name: 'gate-gate', directory: require('path').join(userDir, 'magento-erp') });
+    const s = store();
+    for (let i = 0; i < 100 && ((await s.peek('ok-1'))?.state !== 'done' || (await s.peek('bad-1')) !== undefined); i++) await delay(20);
+    await s.close();
+    gate.receive({ idempotencyKey: 'ok-1', payload: { n: 1 } });
+    gate.receive({ idempotencyKey: 'bad-1', payload: { n: 2 } });
+    await dup.until(1);
+    await passed.until(3);
+    assert.deepStrictEqual(dup.got[0].gate.result, { erpOrderId: 'E-1' });
+    assert.strictEqual(passed.got[2].idempotencyKey, 'bad-1');
+    assert.strictEqual(passed.got[2]._gate.attempt, 1, 'a released key starts over');
+  });
+
+  it('missing or empty key goes to output 3 with the field named, never through', async function () {
+    const { gate, passed, err } = await load({ keyFrom: 'template', keyTemplate: 'order_{{payload.increment_id}}_{{payload.created_at}}' });
+    gate.receive({ payload: { increment_id: '100000001' } });
+    gate.receive({ payload: { increment_id: '', created_at: '2024-05-01' } });
+    gate.receive({ payload: { increment_id: '100000001', created_at: '2024-05-01 10:00:00' } });
+    await err.until(2);
+    await passed.until(1);
+    assert.strictEqual(err.got[0].failure.errorClass, 'validation');
+    assert.strictEqual(err.got[0].failure.field, 'msg.payload.created_at');
+    assert.match(err.got[0].failure.message, /missing or empty/);
+    assert.strictEqual(err.got[1].failure.field, 'msg.payload.increment_id');
+    assert.strictEqual(passed.got[0].idempotencyKey, 'order_100000001_2024-05-01 10:00:00');
+  });
+
+  it('reads the key from an http in request header', async function () {
+    const { gate, passed, err } = await load({ keyFrom: 'header', keyHeader: 'X-Magento-Event-Id' });
+    gate.receive({ req: { headers: { 'x-magento-event-id': 'evt-1' } }, payload: {} });
+    gate.receive({ headers: { 'X-Magento-Event-Id': 'evt-2' }, payload: {} });
+    gate.receive({ req: { headers: {} }, payload: {} });
+    await passed.until(2);
+    await err.until(1);
+    assert.deepStrictEqual(passed.got.map((m) => m.idempotencyKey), ['evt-1', 'evt-2']);
+    assert.strictEqual(err.got[0].failure.field, 'header x-magento-event-id');
+  });
+
+  it('forget lets an order be sent again on purpose', async function () {
+    const { gate, passed, dup } = await load();
+    gate.receive({ idempotencyKey: 'K', payload: 1 });
+    await passed.until(1);
+    gate.receive({ ...passed.got[0], commit: true });
+    gate.receive({ command: 'forget', payload: 'K' });
+    await dup.until(1);
+    assert.deepStrictEqual(dup.got[0].gate, { command: 'forget', key: 'K', forgotten: true });
+    gate.receive({ idempotencyKey: 'K', payload: 2 });
+    await passed.until(2);
+  });
+
+  it('a lapsed lease frees the key of a holder that died', async function () {
+    const { gate, passed, dup } = await load({ leaseSeconds: '0.1' });
+    gate.receive({ idempotencyKey: 'L', payload: 1 });
+    await passed.until(1);
+    await delay(150);
+    gate.receive({ idempotencyKey: 'L', payload: 2 });
+    await passed.until(2);
+    assert.strictEqual(passed.got[1]._gate.attempt, 2);
+    assert.strictEqual(dup.got.length, 0);
+  });
+
+  it('done keys are forgotten after the TTL', async function () {
+    const { gate, passed } = await load({ ttl: '0.00005', ttlUnit: 'hours' });
+    gate.receive({ idempotencyKey: 'T', payload: 1 });
+    await passed.until(1);
+    gate.receive({ ...passed.got[0], commit: true });
+    await delay(300);
+    gate.receive({ idempotencyKey: 'T', payload: 2 });
+    await passed.until(2);
+  });
+
+  it('waits for the first holder when configured, then answers with its result', async function () {
+    const { gate, passed, dup } = await load({ inFlight: 'wait', waitSeconds: '5' });
+    gate.receive({ idempotencyKey: 'W', payload: 1 });
+    await passed.until(1);
+    gate.receive({ idempotencyKey: 'W', payload: 2 });
+    await delay(150);
+    assert.strictEqual(dup.got.length, 0, 'still waiting');
+    gate.receive({ ...passed.got[0], gate: { action: 'commit', result: 'E-9' } });
+    await dup.until(1);
+    assert.strictEqual(dup.got[0].gate.status, 'duplicate');
+    assert.strictEqual(dup.got[0].gate.result, 'E-9');
+  });
+
+  it('keeps done keys across a restart of the runtime (SQLite)', async function () {
+    let { gate, passed } = await load();
+    gate.receive({ idempotencyKey: 'R', payload: 1 });
+    await passed.until(1);
+    gate.receive({ ...passed.got[0], commit: true, gate: { result: 'E-R' } });
+    await delay(50);
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    await new Promise((r) => helper.startServer(r));
+    const again = await load();
+    again.gate.receive({ idempotencyKey: 'R', payload: 2 });
+    await again.dup.until(1);
+    assert.strictEqual(again.dup.got[0].gate.result, 'E-R');
+  });
+
+  it('a bad key template is a configuration error; messages go to output 3', async function () {
+    const { gate, err } = await load({ keyFrom: 'template', keyTemplate: '{{#payload}}x{{/payload}}' });
+    gate.receive({ payload: {} });
+    await err.until(1);
+    assert.strictEqual(err.got[0].failure.field, 'keyTemplate');
+  });
+});
