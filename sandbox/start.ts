@@ -7,6 +7,7 @@
  * deployed from the editor in an earlier run instead of deploying flows/ again), --help.
  * Settings come from the environment: see sandbox/launcher/settings.ts and the README.
  */
+import net from 'net';
 import path from 'path';
 import { startDemoErp, DemoErp } from './erp/index';
 import { builtInCatalog, CatalogItem } from './erp/catalog';
@@ -106,6 +107,15 @@ function shownPath(root: string, file: string): string {
   return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 }
 
+/** Node-RED only logs "port in use" and exits: check PORT first so the message names the setting. */
+function assertPortFree(port: number, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err) => reject(portHint(err, variable, port)));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 function portHint(err: unknown, variable: string, port: number): Error {
   const e = err as NodeJS.ErrnoException;
   if (e && e.code === 'EADDRINUSE') return new Error(`${variable} ${port} is already in use: stop what uses it or set ${variable} to a free port`);
@@ -178,6 +188,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => shutdown(0, signal));
 
   try {
+    if (flow) await assertPortFree(settings.port, 'PORT');
     try {
       magento = await startMagento(settings, webhookUrl, faults);
     } catch (err) {

@@ -223,6 +223,22 @@ describe('npm start / npm run sandbox (launcher)', function () {
     assert.strictEqual(await portOpen(port), false);
   });
 
+  it('names the setting when a port is taken, and starts nothing', async function () {
+    const [magentoPort, erpPort] = [await freePort(), await freePort()];
+    const taken = net.createServer();
+    await new Promise((r) => taken.listen(0, '127.0.0.1', r));
+    const port = taken.address().port;
+    try {
+      const run = launch(['--userdir', tmp], cleanEnv({ PORT: String(port), SANDBOX_MAGENTO_PORT: String(magentoPort), SANDBOX_ERP_PORT: String(erpPort) }));
+      running.push(run);
+      assert.strictEqual((await run.exited).code, 1);
+      assert.match(run.out.stderr, new RegExp(`PORT ${port} is already in use: stop what uses it or set PORT to a free port`));
+      assert.strictEqual(await portOpen(magentoPort), false);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it('refuses a bad setting with a clear message and exit code 1', async function () {
     const run = launch(['--userdir', tmp], cleanEnv({ PORT: 'eighteen-eighty', SANDBOX_ERP_PORT: '7090', SANDBOX_MAGENTO_PORT: '7090' }));
     running.push(run);
