@@ -94,7 +94,9 @@ export = function (RED: any) {
     }
 
     function cursorStore(client: MagentoClient): CursorStore {
-      return new CursorStore(kv as KeyValueStore, CursorStore.keyFor(client.settings.name, node.id));
+      // Keyed by the store's address, not its editable name: renaming the store-config keeps the cursor.
+      const store = `${client.settings.baseUrl ?? client.settings.name}|${client.settings.storeCode ?? 'default'}`;
+      return new CursorStore(kv as KeyValueStore, CursorStore.keyFor(store, node.id));
     }
 
     function pageSizeOf(client: MagentoClient): number {
@@ -113,6 +115,10 @@ export = function (RED: any) {
         idleStatus(c ? RED._('magento-read-orders.status.cursor', { cursor: shortCursor(c) }) : RED._('magento-read-orders.status.no-cursor'), 'grey');
       }, () => undefined);
     }
+
+    /** Errors whose run already showed "page N failed" in the status. */
+    const runFailures = new WeakSet<object>();
+    const runFailed = (err: unknown): boolean => typeof err === 'object' && err !== null && runFailures.has(err);
 
     /** One polling (or backfill) run: pages streamed, each handed on before the cursor moves past it. */
     async function runRead(msg: NodeMessage, send: (out: unknown) => void, since: string | undefined): Promise<void> {
@@ -154,6 +160,7 @@ export = function (RED: any) {
           await new Promise((r) => setImmediate(r));
         }
       } catch (err) {
+        if (typeof err === 'object' && err !== null) runFailures.add(err);
         node.status({ fill: 'red', shape: 'dot', text: RED._('magento-read-orders.status.failed', { page: pagesRead + 1, cursor: shortCursor(saved) }) });
         msg.cursor = saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null;
         throw err;
@@ -201,8 +208,8 @@ export = function (RED: any) {
     }
 
     node.on('input', (msg: NodeMessage, send: (out: unknown) => void, done: (err?: Error) => void) => {
-      const fail = (err: unknown): void => {
-        if (!(err instanceof IntegrationError && err.errorClass !== 'validation')) {
+      const fail = (err: unknown, statusShown = false): void => {
+        if (!statusShown) {
           node.status({ fill: 'red', shape: 'ring', text: RED._('magento-read-orders.status.error', { reason: (err as Error)?.message ?? String(err) }).slice(0, 80) });
         }
         failMessage(msg, err, done);
@@ -227,7 +234,7 @@ export = function (RED: any) {
             node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-read-orders.status.skipped', { cursor: shortCursor(lastCursor) }) });
           }
           done();
-        }, fail);
+        }, (err) => fail(err, runFailed(err)));
       } catch (err) {
         fail(err);
       }

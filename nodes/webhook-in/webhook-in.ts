@@ -156,7 +156,9 @@ export = function (RED: any) {
       counts.rejected++;
       lastRejection = reason;
       showStatus();
-      res.status(status).set('Connection', status === 413 ? 'close' : 'keep-alive').json({ error: reason, message });
+      // After a 413 the rest of the body is not worth reading: close once answered.
+      if (status === 413) res.set('Connection', 'close');
+      res.status(status).json({ error: reason, message });
     }
 
     async function handle(req: any, res: any): Promise<void> {

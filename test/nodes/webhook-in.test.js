@@ -189,6 +189,24 @@ describe('magento-webhook-in node', function () {
     assert.strictEqual(n.messages.length, 0);
   });
 
+  it('answers 413 to an oversized chunked body (no Content-Length) without reading it all into memory', async () => {
+    const n = await load();
+    const res = await new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/magento/orders', method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'X-Magento-Signature': 'a'.repeat(64), 'X-Magento-Timestamp': now() } }, (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write('x'.repeat(1024));
+      req.end();
+    });
+    assert.strictEqual(res.status, 413);
+    assert.strictEqual(res.body.error, 'too-large');
+    assert.strictEqual(n.messages.length, 0);
+  });
+
   it('dedupes on the delivery id and on the business key', async () => {
     const n = await load();
     const first = signed(ORDER, { delivery: 'd-1' });
