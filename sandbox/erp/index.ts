@@ -123,6 +123,13 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+function nonNegative(value: string | null, name: string): number | undefined {
+  if (value === null || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new HttpError(400, `${name}: must be a whole number of 0 or more`);
+  return n;
+}
+
 function sameSecret(given: string, expected: string): boolean {
   const a = crypto.createHash('sha256').update(given).digest();
   const b = crypto.createHash('sha256').update(expected).digest();
@@ -308,7 +315,10 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     if (path === '/orders') {
       const number = url.searchParams.get('order_number');
       const list = state.orderSummaries().filter((o) => number === null || o.order_number === number);
-      return [200, { items: list, total_count: list.length }];
+      // Optional window for big demos (tens of thousands of orders); total_count is always the full count.
+      const offset = nonNegative(url.searchParams.get('offset'), 'offset') ?? 0;
+      const limit = nonNegative(url.searchParams.get('limit'), 'limit');
+      return [200, { items: list.slice(offset, limit === undefined ? undefined : offset + limit), total_count: list.length }];
     }
     const one = /^\/orders\/([^/]+)$/.exec(path);
     if (one) {

@@ -258,6 +258,14 @@ describe('demo ERP', function () {
       assert.strictEqual(byNumber.body.erp_order_id, created.body.erp_order_id);
       const missing = await call(erp.url, 'GET', '/orders/ERP-999999');
       assert.strictEqual(missing.status, 404);
+
+      await call(erp.url, 'POST', '/orders', { body: order('100000013'), headers: { 'idempotency-key': 'r2' } });
+      const window = await call(erp.url, 'GET', '/orders?offset=1&limit=5');
+      assert.deepStrictEqual(window.body.items.map((o) => o.order_number), ['100000013']);
+      assert.strictEqual(window.body.total_count, 2);
+      const bad = await call(erp.url, 'GET', '/orders?limit=-1');
+      assert.strictEqual(bad.status, 400);
+      assert.match(bad.body.message, /^limit:/);
     });
 
     it('starts from a catalogue it is given, with its sources', async function () {
