@@ -144,7 +144,7 @@ export interface WebhookEvent {
   idempotencyKey: string;
   /** One delivery (the same across the sender's retries). */
   deliveryId: string;
-  /** The business event the dedupe keys on: event type + idempotency key (+ updated_at when derived). */
+  /** The business event the dedupe keys on: event type + order key + updated_at (or + idempotency key without an order). */
   businessKey: string;
   timestamp?: number;
 }
@@ -180,18 +180,16 @@ export function parseWebhookEvent(rawBody: Buffer, headers: Headers, names: Webh
   const bodyHash = crypto.createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
   const incrementId = scalar(body.increment_id) ?? scalar(top.increment_id);
   const createdAt = scalar(body.created_at) ?? scalar(top.created_at);
-  let idempotencyKey: string;
+  // The order's own key: the same order event sent again under a new delivery id or idempotency key is
+  // still the same business event.
+  const orderKey = incrementId ? `order_${incrementId}${createdAt ? `_${createdAt}` : ''}` : undefined;
+  const idempotencyKey = headerKey ?? orderKey ?? `body_${bodyHash}`;
   let businessKey: string;
-  if (headerKey) {
-    idempotencyKey = headerKey;
-    businessKey = `${event}|${headerKey}`;
-  } else if (incrementId) {
-    idempotencyKey = `order_${incrementId}${createdAt ? `_${createdAt}` : ''}`;
-    // The derived key names the order, not the change: two status updates of one order are two events.
-    const updatedAt = scalar(body.updated_at) ?? scalar(top.updated_at) ?? scalar(body.status) ?? '';
-    businessKey = `${event}|${idempotencyKey}|${updatedAt}`;
+  if (orderKey) {
+    // The order key names the order, not the change: two status updates of one order are two events.
+    const version = scalar(body.updated_at) ?? scalar(top.updated_at) ?? scalar(body.status) ?? scalar(top.status) ?? '';
+    businessKey = `${event}|${orderKey}|${version}`;
   } else {
-    idempotencyKey = `body_${bodyHash}`;
     businessKey = `${event}|${idempotencyKey}`;
   }
   const deliveryId = headerValue(headers, names.deliveryId) ?? headerKey ?? `body_${bodyHash}`;

@@ -217,6 +217,9 @@ describe('magento-webhook-in node', function () {
     const again = signed(ORDER, { delivery: 'd-2' });
     const r3 = await post(again.raw, again.headers);
     assert.deepStrictEqual([r3.body.status, r3.body.by], ['duplicate', 'business-key']);
+    // The same order event re-sent under a fresh idempotency key (a module that mints one per send).
+    const resent = signed(ORDER, { key: 'uuid-2' });
+    assert.deepStrictEqual([(await post(resent.raw, resent.headers)).body.by], ['business-key']);
     const update = signed({ ...ORDER, status: 'processing', updated_at: '2024-05-01 11:00:00' }, { event: 'order.updated', delivery: 'd-3' });
     assert.strictEqual((await post(update.raw, update.headers)).body.status, 'accepted');
     await n.until(2);
