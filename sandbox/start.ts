@@ -190,7 +190,7 @@ async function main(): Promise<number> {
   try {
     if (flow) await assertPortFree(settings.port, 'PORT');
     try {
-      magento = await startMagento(settings, webhookUrl, faults);
+      magento = await startMagento(settings, { url: webhookUrl, signTimestamp: flow?.webhookSignTimestamp ?? false }, faults);
     } catch (err) {
       throw portHint(err, 'SANDBOX_MAGENTO_PORT', settings.magentoPort);
     }

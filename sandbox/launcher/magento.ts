@@ -11,7 +11,11 @@ export interface RunningMagento {
   close(): Promise<void>;
 }
 
-export async function startMagento(settings: SandboxSettings, webhookUrl: string | undefined, faults: FaultConfig | undefined): Promise<RunningMagento> {
+export async function startMagento(
+  settings: SandboxSettings,
+  webhook: { url?: string; signTimestamp: boolean },
+  faults: FaultConfig | undefined,
+): Promise<RunningMagento> {
   const sandbox = await startMagentoSandbox({
     port: settings.magentoPort,
     host: '127.0.0.1',
@@ -21,8 +25,9 @@ export async function startMagento(settings: SandboxSettings, webhookUrl: string
     adminUser: settings.adminUser,
     adminPassword: settings.adminPassword,
     oauth: { ...settings.oauth },
-    webhookUrl,
+    webhookUrl: webhook.url,
     webhookSecret: settings.webhookSecret,
+    webhookSignTimestamp: webhook.signTimestamp,
     faults,
   });
   return { url: sandbox.url, close: () => sandbox.close() };

@@ -32,8 +32,10 @@ export const FLOW_FILES = ['magento-erp.json', 'sandbox-minimal.json'];
 export interface FlowChoice {
   file: string;
   nodes: FlowNode[];
-  /** The flow has `POST /magento/webhook`: the sandbox's webhooks default to it. */
+  /** Where the flow receives Magento's webhooks (a webhook-in node, else `POST /magento/webhook`): the sandbox's webhooks default to it. */
   webhookPath?: string;
+  /** The webhook-in node checks `timestamp + "." + body` signatures: the sandbox must sign that way. */
+  webhookSignTimestamp: boolean;
   /** The flow has the `/erp/...` endpoints: the demo ERP emits its changes to it on a timer. */
   receivesErpChanges: boolean;
 }
@@ -58,12 +60,16 @@ export function chooseFlow(root: string): FlowChoice {
     }
     if (!Array.isArray(nodes)) throw new Error(`${path.relative(root, file)} must hold an array of nodes, as Node-RED exports it`);
     const flowNodes = nodes as FlowNode[];
-    const httpIn = flowNodes.filter((n) => n.type === 'http in');
-    const webhook = httpIn.find((n) => n.method === 'post' && n.url === '/magento/webhook');
+    const httpIn = flowNodes.filter((n) => n.type === 'http in' && n.d !== true);
+    const webhookIn = flowNodes.find((n) => n.type === 'magento-webhook-in' && n.d !== true && typeof n.url === 'string' && n.url.trim() !== '');
+    let webhookPath: string | undefined;
+    if (webhookIn) webhookPath = '/' + String(webhookIn.url).trim().replace(/^\/+/, '');
+    else if (httpIn.some((n) => n.method === 'post' && n.url === '/magento/webhook')) webhookPath = '/magento/webhook';
     return {
       file,
       nodes: flowNodes,
-      webhookPath: webhook ? '/magento/webhook' : undefined,
+      webhookPath,
+      webhookSignTimestamp: webhookIn?.scheme === 'timestamp.body',
       receivesErpChanges: httpIn.some((n) => n.url === '/erp/stock'),
     };
   }

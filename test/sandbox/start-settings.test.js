@@ -101,6 +101,24 @@ describe('launcher Node-RED user directory', function () {
     }
   });
 
+  it('finds where the flow takes webhooks and ERP changes', function () {
+    fs.mkdirSync(path.join(dir, 'flows'));
+    const write = (nodes) => fs.writeFileSync(path.join(dir, 'flows', 'magento-erp.json'), JSON.stringify(nodes));
+    write([
+      { id: 'a', type: 'magento-webhook-in', url: 'magento/webhook', scheme: 'timestamp.body' },
+      { id: 'b', type: 'http in', method: 'post', url: '/erp/stock' },
+    ]);
+    let flow = chooseFlow(dir);
+    assert.deepStrictEqual([flow.webhookPath, flow.webhookSignTimestamp, flow.receivesErpChanges], ['/magento/webhook', true, true]);
+    write([{ id: 'c', type: 'http in', method: 'post', url: '/magento/webhook' }, { id: 'd', type: 'http in', method: 'post', url: '/erp/stock', d: true }]);
+    flow = chooseFlow(dir);
+    assert.deepStrictEqual([flow.webhookPath, flow.webhookSignTimestamp, flow.receivesErpChanges], ['/magento/webhook', false, false]);
+    write({ not: 'an array' });
+    assert.throws(() => chooseFlow(dir), /must hold an array of nodes/);
+    fs.rmSync(path.join(dir, 'flows'), { recursive: true });
+    assert.throws(() => chooseFlow(dir), /No flow to deploy/);
+  });
+
   it('keeps the flows deployed from the editor with keepFlows', function () {
     const root = packageRoot();
     const flow = chooseFlow(root);
