@@ -162,8 +162,10 @@ describe('npm start / npm run sandbox (launcher)', function () {
     // The flow reached the sandbox with the token from the environment.
     await waitUntil('the flow to read orders from the sandbox', async () => {
       const res = await fetch(`${magentoUrl}/__sandbox/requests`);
-      return res.ok && /\/V1\/orders/.test(await res.text());
+      const { requests } = await res.json();
+      return requests.some((r) => r.method === 'GET' && r.path === '/rest/default/V1/orders' && r.status === 200);
     }, 30000);
+    assert.doesNotMatch(run.out.stdout + run.out.stderr, /\[error\] \[magento-store-config/, 'the store-config node refused its settings');
 
     // The sandbox answers with the token, the ERP stocks the sandbox's catalogue.
     const orders = await fetch(`${magentoUrl}/rest/default/V1/orders?searchCriteria[pageSize]=1`, { headers: { authorization: `Bearer ${userToken}` } });
