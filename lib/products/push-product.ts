@@ -219,19 +219,26 @@ export function summarize(items: ProductItemResult[], storeCode: string): Produc
 }
 
 /**
- * One error for a result with items not applied, for `done(err)`: `transient` when any failure is worth
- * retrying (sending the same message again is safe: done items come back `unchanged`), otherwise the
- * class of the first fault. Undefined when everything was applied.
+ * What `done(err)` reports for a result with items not applied, and which input items a retry should send
+ * again. Items that failed in Magento come first: `transient` when any of them is worth retrying (sending
+ * them again is safe — anything done meanwhile comes back `unchanged`), else the first one's class. Only
+ * when nothing failed do the invalid items make it a `validation` error (re-sending them cannot help).
+ * Undefined when everything was applied.
  */
-export function resultError(result: ProductPushResult, target?: string): IntegrationError | undefined {
-  const bad = result.items.filter((i) => i.outcome === 'invalid' || i.outcome === 'failed');
+export function resultError(result: ProductPushResult, target?: string): { error: IntegrationError; indexes: number[] } | undefined {
+  const failed = result.items.filter((i) => i.outcome === 'failed');
+  const invalid = result.items.filter((i) => i.outcome === 'invalid');
+  const bad = failed.length ? failed : invalid;
   if (bad.length === 0) return undefined;
-  const transient = bad.some((i) => i.errorClass === 'transient');
   const first = bad[0];
-  const errorClass = transient ? 'transient' : first.outcome === 'invalid' ? 'validation' : (first.errorClass as IntegrationError['errorClass']) ?? 'permanent';
-  const list = bad.slice(0, 5).map((i) => `items[${i.index}]${i.sku !== undefined ? ` (SKU "${i.sku}")` : ''}: ${i.reason}`).join('; ');
-  return new IntegrationError(errorClass, `${bad.length} of ${result.counts.total} products not applied: ${list}${bad.length > 5 ? '; …' : ''}`, {
+  const errorClass: IntegrationError['errorClass'] = failed.length
+    ? (failed.some((i) => i.errorClass === 'transient') ? 'transient' : (first.errorClass as IntegrationError['errorClass']) ?? 'permanent')
+    : 'validation';
+  const all = [...failed, ...invalid];
+  const list = all.slice(0, 5).map((i) => `items[${i.index}]${i.sku !== undefined ? ` (SKU "${i.sku}")` : ''}: ${i.reason}`).join('; ');
+  const error = new IntegrationError(errorClass, `${all.length} of ${result.counts.total} products not applied: ${list}${all.length > 5 ? '; …' : ''}`, {
     target, operation: 'products.push', field: first.field,
-    details: { counts: result.counts, items: bad.map((i) => ({ index: i.index, sku: i.sku, outcome: i.outcome, reason: i.reason, field: i.field })) },
+    details: { counts: result.counts, items: all.map((i) => ({ index: i.index, sku: i.sku, outcome: i.outcome, reason: i.reason, field: i.field, errorClass: i.errorClass })) },
   });
+  return { error, indexes: bad.map((i) => i.index) };
 }
