@@ -222,7 +222,7 @@ export class RetryQueue {
     }
     if (!(await this.store.put(entry, existing ? undefined : this.maxQueueSize))) {
       throw new IntegrationError('transient', `retry queue is full (${this.maxQueueSize} messages waiting): message refused, not stored`, {
-        operation: 'retry-queue.enqueue', details: { maxQueueSize: this.maxQueueSize },
+        operation: 'retry-queue.enqueue', target: this.store.name, details: { maxQueueSize: this.maxQueueSize },
       });
     }
     if (decision.action === 'pause') {

@@ -1,0 +1,1 @@
+export { AuditLog, attachAuditLog, openAuditLog, type AuditOptions, type AuditQuery, type AuditRow } from './audit-log';
