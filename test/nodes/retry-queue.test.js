@@ -84,6 +84,7 @@ describe('magento-retry-queue node', function () {
     assert.strictEqual(retried.got[0].retry.id, id);
     assert.deepStrictEqual(retried.got[0].payload, { sku: 'A' });
     queue.receive({ command: 'discard', payload: id });
+    await control.until(3);
     queue.receive({ command: 'stats' });
     await control.until(4);
     assert.deepStrictEqual(control.got[1].payload.retried, [id]);
