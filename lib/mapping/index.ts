@@ -13,6 +13,7 @@ export { mapOrder, round2, isoDate } from './order';
 export { selectLines, bundleAsChildren } from './lines';
 export { preset, resolveOptions, PRESETS, DEFAULT_FEES } from './options';
 export { applyFieldRules } from './rules';
+export { optionsFromConfig, MapOrderConfig, LookupRow, RuleRow } from './editor-config';
 
 export type MappingStage = 'input' | 'mapping' | 'output';
 

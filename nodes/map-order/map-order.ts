@@ -1,0 +1,72 @@
+/**
+ * `magento-map-order`: raw Magento order in `msg.payload` → canonical ERP order. The node adapts
+ * Node-RED to lib/mapping (schemas, mapping rules and the totals check live there): a valid order leaves
+ * on output 1, an invalid one on output 2 with every reason, the raw order kept for a later re-map.
+ */
+import { IntegrationError } from '../../lib/errors';
+import { mapAndValidateOrder, MappingOptions, optionsFromConfig, MapOrderConfig } from '../../lib/mapping';
+import { failMessage, NodeMessage } from '../shared/failure';
+
+export = function (RED: any) {
+  function MapOrderNode(this: any, config: MapOrderConfig & { id: string; name?: string; validateInput?: boolean; wires?: string[][] }) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const counts = { mapped: 0, invalid: 0 };
+    // Without a wire on output 2 an invalid order would vanish; it goes to Catch nodes instead.
+    const invalidWired = Array.isArray(config.wires?.[1]) && (config.wires as string[][])[1].length > 0;
+    const validateInput = config.validateInput !== false;
+
+    let options: MappingOptions | undefined;
+    let setupError: IntegrationError | undefined;
+    try {
+      options = optionsFromConfig(config);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      setupError = new IntegrationError('permanent', RED._('magento-map-order.errors.config', { reason }), { operation: 'order.map' });
+      node.status({ fill: 'red', shape: 'ring', text: RED._('magento-map-order.status.config') });
+    }
+
+    const showCounts = () =>
+      node.status({ fill: counts.invalid ? 'yellow' : 'green', shape: 'dot', text: RED._('magento-map-order.status.counts', counts) });
+
+    node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+      if (setupError || !options) return failMessage(msg, setupError, done);
+      let raw: unknown = msg.payload;
+      if (typeof raw === 'string') {
+        try {
+          raw = JSON.parse(raw);
+        } catch {
+          // left as a string: the input check names it
+        }
+      }
+      const outcome = mapAndValidateOrder(raw, options, { validateInput, inputPrefix: '/payload', outputPrefix: '/erpOrder' });
+      msg.magentoOrder = raw;
+      if (outcome.ok) {
+        msg.payload = outcome.order;
+        if (msg.idempotencyKey === undefined || msg.idempotencyKey === null || msg.idempotencyKey === '') {
+          msg.idempotencyKey = `order_${outcome.order.order_number}`;
+        }
+        delete msg.failure;
+        counts.mapped++;
+        showCounts();
+        send([msg, null]);
+        return done();
+      }
+      counts.invalid++;
+      showCounts();
+      if (outcome.order) msg.erpOrder = outcome.order;
+      msg.payload = raw;
+      if (!invalidWired) return failMessage(msg, outcome.error, done);
+      msg.failure = outcome.error.toJSON();
+      send([null, msg]);
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('magento-map-order', MapOrderNode);
+};
