@@ -49,7 +49,7 @@ export interface FaultDecision {
 
 function matches(pattern: string | undefined, path: string): boolean {
   if (!pattern) return true;
-  const re = /^\/(.*)\/([a-z]*)$/.exec(pattern);
+  const re = /^\/(.+)\/([gimsuy]*)$/.exec(pattern);
   if (re) {
     try { return new RegExp(re[1], re[2]).test(path); } catch { return false; }
   }
