@@ -7,6 +7,7 @@ const orderUpdate = require('../../dist/nodes/order-update/order-update.js');
 describe('magento-order-update node (against the Magento sandbox)', function () {
   this.timeout(60000);
   let sandbox;
+  let sent = 0;
 
   before(async function () {
     if (!sandboxAvailable()) this.skip();
@@ -30,13 +31,15 @@ describe('magento-order-update node (against the Magento sandbox)', function () 
     const out = helper.getNode('out');
     // The result message, or the input message with `failure` when the node ended it with done(err).
     function send(payload) {
+      const id = `m${++sent}`;
       return new Promise((resolve) => {
-        const onOut = (msg) => { cleanup(); resolve(msg); };
-        const onError = (call) => { cleanup(); resolve(call.args[1]); };
+        // Several sends may be in flight: each waits for its own message (the node keeps _msgid).
+        const onOut = (msg) => { if (msg._msgid === id) { cleanup(); resolve(msg); } };
+        const onError = (call) => { if (call.args[1] && call.args[1]._msgid === id) { cleanup(); resolve(call.args[1]); } };
         const cleanup = () => { out.removeListener('input', onOut); node.removeListener('call:error', onError); };
         out.on('input', onOut);
         node.on('call:error', onError);
-        node.receive({ payload });
+        node.receive({ _msgid: id, payload });
       });
     }
     return { node, send };

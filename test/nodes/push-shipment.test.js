@@ -7,6 +7,7 @@ const pushShipment = require('../../dist/nodes/push-shipment/push-shipment.js');
 describe('magento-push-shipment node (against the Magento sandbox)', function () {
   this.timeout(60000);
   let sandbox;
+  let sent = 0;
 
   before(async function () {
     if (!sandboxAvailable()) this.skip();
@@ -33,13 +34,15 @@ describe('magento-push-shipment node (against the Magento sandbox)', function ()
      * `failure` when the node ended it with done(err) (which Node-RED reports through node.error).
      */
     function send(payload) {
+      const id = `m${++sent}`;
       return new Promise((resolve) => {
-        const onOut = (msg) => { cleanup(); resolve(msg); };
-        const onError = (call) => { cleanup(); resolve(call.args[1]); };
+        // Several sends may be in flight: each waits for its own message (the node keeps _msgid).
+        const onOut = (msg) => { if (msg._msgid === id) { cleanup(); resolve(msg); } };
+        const onError = (call) => { if (call.args[1] && call.args[1]._msgid === id) { cleanup(); resolve(call.args[1]); } };
         const cleanup = () => { out.removeListener('input', onOut); node.removeListener('call:error', onError); };
         out.on('input', onOut);
         node.on('call:error', onError);
-        node.receive({ payload });
+        node.receive({ _msgid: id, payload });
       });
     }
     return { node, send };
@@ -185,6 +188,21 @@ describe('magento-push-shipment node (against the Magento sandbox)', function ()
     const after = sandbox.getOrder(order.entity_id).items[0];
     assert.strictEqual(after.qty_shipped, 1);
     assert.strictEqual(after.qty_invoiced, 1);
+  });
+
+  it('two deliveries for one order at the same time never both spend what is left: the second is refused', async function () {
+    const { send } = await load();
+    const order = await placeOrderWhere((o) => o.items.some((i) => !i.parent_item_id && i.qty_ordered >= 2));
+    const item = order.items.find((i) => !i.parent_item_id && i.qty_ordered >= 2);
+    const lines = [{ sku: item.sku, qty: item.qty_ordered }];
+    const [a, b] = await Promise.all([
+      send({ shipment_id: `RACE-A-${order.increment_id}`, order_number: order.increment_id, lines }),
+      send({ shipment_id: `RACE-B-${order.increment_id}`, order_number: order.increment_id, lines }),
+    ]);
+    const outcomes = [a, b].map((m) => (m.failure ? m.failure.field : 'shipped')).sort();
+    assert.deepStrictEqual(outcomes, ['lines[0].qty', 'shipped']);
+    assert.strictEqual(shipPosts(order.entity_id).length, 1);
+    assert.strictEqual(sandbox.getOrder(order.entity_id).items.find((i) => i.item_id === item.item_id).qty_shipped, item.qty_ordered);
   });
 
   it('an order on hold is refused with its state; Magento is not asked to ship', async function () {
