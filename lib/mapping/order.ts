@@ -339,7 +339,11 @@ export function mapOrder(raw: MagentoOrder, options: MappingOptions = preset('st
     if (Math.abs(difference) > options.totalsTolerance + 1e-9) {
       problems.push({
         field: useBase ? '/base_grand_total' : '/grand_total',
-        reason: `is ${fmt(grandTotal)} ${currency} but the lines and service lines add up to ${fmt(sum)} (${difference > 0 ? '+' : ''}${fmt(difference)}); an amount the mapping does not know (a fee or deduction from an extension?) needs a fee source`,
+        reason: `is ${fmt(grandTotal)} ${currency} but the lines and service lines add up to ${fmt(sum)} (${difference > 0 ? '+' : ''}${fmt(difference)}); ${
+          Math.abs(difference) < 0.1
+            ? "the order's line amounts and its totals were rounded apart"
+            : 'an amount the mapping does not know (a fee or deduction from an extension?) needs a fee source'
+        }`,
       });
     }
   }
