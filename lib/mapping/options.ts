@@ -156,7 +156,7 @@ function lookupTable(value: unknown, fallback: LookupTable, field: string): Look
   const onUnknown = oneOf<UnknownCodePolicy>(v.onUnknown, ['passthrough', 'default', 'error'], `${field}.onUnknown`, fallback.onUnknown);
   const def = typeof v.default === 'string' && v.default.trim() !== '' ? v.default.trim() : undefined;
   if (onUnknown === 'default' && def === undefined) throw new ValidationError(`${field}.default`, 'is required when unknown codes use the default');
-  return { table: { ...table }, onUnknown, default: def };
+  return def === undefined ? { table: { ...table }, onUnknown } : { table: { ...table }, onUnknown, default: def };
 }
 
 function stringList(value: unknown, field: string): string[] {
