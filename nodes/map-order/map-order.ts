@@ -7,6 +7,11 @@ import { IntegrationError } from '../../lib/errors';
 import { mapAndValidateOrder, MappingOptions, optionsFromConfig, MapOrderConfig } from '../../lib/mapping';
 import { failMessage, NodeMessage } from '../shared/failure';
 
+/** The canonical order map-order produces (not a Magento order, which has an entity_id). */
+function isCanonicalOrder(value: unknown): boolean {
+  return !!value && typeof value === 'object' && 'order_number' in value && !('entity_id' in value);
+}
+
 export = function (RED: any) {
   function MapOrderNode(this: any, config: MapOrderConfig & { id: string; name?: string; validateInput?: boolean; wires?: string[][] }) {
     RED.nodes.createNode(this, config);
@@ -32,6 +37,10 @@ export = function (RED: any) {
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       if (setupError || !options) return failMessage(msg, setupError, done);
       let raw: unknown = msg.payload;
+      if (isCanonicalOrder(raw) && msg.magentoOrder && typeof msg.magentoOrder === 'object') {
+        // A message that was mapped before (e.g. kept by a dead-letter list): map its Magento order again.
+        raw = msg.magentoOrder;
+      }
       if (typeof raw === 'string') {
         try {
           raw = JSON.parse(raw);
@@ -47,6 +56,7 @@ export = function (RED: any) {
           msg.idempotencyKey = `order_${outcome.order.order_number}`;
         }
         delete msg.failure;
+        delete msg.erpOrder;
         counts.mapped++;
         showCounts();
         send([msg, null]);

@@ -62,6 +62,19 @@ describe('magento-map-order node', function () {
     assert.strictEqual((await got).idempotencyKey, 'delivery-42');
   });
 
+  it('re-maps a message that was mapped before from msg.magentoOrder', async function () {
+    const { map, valid } = await load({ paymentMethods: [{ from: 'checkmo', to: 'CHQ' }] });
+    const first = next(valid);
+    map.receive({ payload: fixtures.simpleOrder() });
+    const mapped = await first;
+    assert.strictEqual(mapped.payload.payment.method, 'CHQ');
+    const again = next(valid);
+    map.receive({ payload: mapped.payload, magentoOrder: mapped.magentoOrder, erpOrder: { stale: true } });
+    const remapped = await again;
+    assert.deepStrictEqual(remapped.payload, mapped.payload);
+    assert.strictEqual(remapped.erpOrder, undefined);
+  });
+
   it('parses a JSON string payload', async function () {
     const { map, valid } = await load();
     const got = next(valid);
