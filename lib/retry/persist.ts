@@ -3,12 +3,12 @@
  * objects (`req`, `res` — sockets, they cannot be revived), anything that is not plain data (class
  * instances such as sockets, streams, timers), functions, and values under keys named like secrets
  * (`authorization`, `password`, `token`, …). Buffers keep their bytes in Node's JSON form.
- * `failure`, `error` and `retry` are dropped too: the queue keeps them in the entry's history.
+ * `failure`, `error`, `retry` and `_retry` are dropped too: the queue keeps them in the entry's history.
  */
 import { isSecretKey } from '../redact';
 import type { JsonValue } from '../stores/types';
 
-const NEVER_STORED = new Set(['req', 'res', 'socket', 'failure', 'error', 'retry']);
+const NEVER_STORED = new Set(['req', 'res', 'socket', 'failure', 'error', 'retry', '_retry']);
 
 /** Node-RED's own credentials bag is a secret too, beside the names lib/redact.ts knows. */
 function secretKey(key: string): boolean {

@@ -171,8 +171,7 @@ export class RetryQueue {
   /** A failed message arrives. Rejects (IntegrationError, nothing stored) when the queue is full. */
   async accept(msg: Record<string, unknown>): Promise<AcceptResult> {
     const now = this.now();
-    const retry = msg.retry as Partial<RetryInfo> | undefined;
-    const retryId = retry && typeof retry.id === 'string' ? retry.id : undefined;
+    const retryId = retryIdOf(msg);
     const failure = failureOfMessage(msg, this.classify, new Date(now));
     if (!failure) {
       if (retryId) return { outcome: 'acknowledged', entry: (await this.finish([retryId]))[0] };
@@ -258,6 +257,8 @@ export class RetryQueue {
     const message = revivedMessage(entry.message);
     const retry: RetryInfo = { id: entry.id, attempt: entry.attempt, firstFailedAt: iso(entry.firstFailedAt), history: entry.history };
     message.retry = retry;
+    // Node-RED's http request node sets msg.retry = 0 on every answer: the id also travels where it does not look.
+    message._retry = { id: entry.id };
     if (entry.state === 'dead') message.deadLetter = { id: entry.id, reason: entry.reason, failedAt: iso(entry.updatedAt) };
     return message;
   }
@@ -458,6 +459,14 @@ export class RetryQueue {
       }
     }
   }
+}
+
+/** The entry a message came from: `msg._retry.id` (survives an http request node), else `msg.retry.id`. */
+export function retryIdOf(msg: Record<string, unknown>): string | undefined {
+  for (const holder of [msg._retry, msg.retry]) {
+    if (holder && typeof holder === 'object' && typeof (holder as { id?: unknown }).id === 'string' && (holder as { id: string }).id) return (holder as { id: string }).id;
+  }
+  return undefined;
 }
 
 function wantsAll(args: unknown): boolean {

@@ -74,6 +74,20 @@ describe('retry queue engine', function () {
     assert.strictEqual(stored.history.length, 4);
   });
 
+  it('continues the same entry when an http request node overwrote msg.retry with 0 (reads msg._retry.id)', async function () {
+    const r = recorder();
+    const q = make(r);
+    await q.start();
+    await q.accept({ payload: 'x', ...transient() });
+    await clock.tickAsync(500);
+    const out = r.emitted[0];
+    assert.strictEqual(out._retry.id, out.retry.id);
+    const again = await q.accept({ ...out, retry: 0, statusCode: 503, error: { message: 'HTTP 503' } });
+    assert.strictEqual(again.entry.id, out.retry.id);
+    assert.strictEqual(again.entry.attempt, 2);
+    assert.strictEqual((await q.store.counts()).pending, 1);
+  });
+
   it('dead-letters validation failures at once and keeps them', async function () {
     const r = recorder();
     const q = make(r);
