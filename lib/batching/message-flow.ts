@@ -42,6 +42,7 @@ export class PushMessageFlow<M extends TicketMessage, R extends { counts: PushCo
   private readonly accepting = new Set<string>();
   private readonly deferred = new Map<string, TicketSettlement<unknown>>();
   private pusher: Pusher<R> | undefined;
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly hooks: MessageFlowHooks<M>) {}
 
@@ -71,46 +72,56 @@ export class PushMessageFlow<M extends TicketMessage, R extends { counts: PushCo
     return this.book.size;
   }
 
+  /**
+   * Handles one input message. Messages are accepted strictly in arrival order (a `flush` must find the
+   * items of every message received before it), while delivery runs in the background.
+   */
   async input(msg: M, done: Done, options: { flushAlways: boolean }): Promise<void> {
     const pusher = this.pusher;
     if (!pusher) return this.hooks.fail(msg, new IntegrationError('permanent', 'push node not ready'), done);
     const flush = msg.flush === true || msg.flush === 'true';
     const empty = msg.payload === undefined || msg.payload === null || (flush && msg.payload === '');
+    if (empty && !flush) return this.hooks.fail(msg, new IntegrationError('validation', this.hooks.texts.noPayload, { field: 'payload' }), done);
+    if (!empty && typeof msg.payload !== 'object') {
+      return this.hooks.fail(msg, new IntegrationError('validation', this.hooks.texts.badPayload(typeof msg.payload), { field: 'payload' }), done);
+    }
+    const step = this.chain.then(async () => {
+      if (!empty) await this.accept(pusher, msg, done);
+      return flush || options.flushAlways ? this.flushNow(pusher) : undefined;
+    });
+    this.chain = step.then(() => undefined, () => undefined);
     try {
-      if (empty) {
-        if (!flush) return this.hooks.fail(msg, new IntegrationError('validation', this.hooks.texts.noPayload, { field: 'payload' }), done);
-        await this.flushNow(pusher);
-        return done();
-      }
-      if (typeof msg.payload !== 'object') {
-        return this.hooks.fail(msg, new IntegrationError('validation', this.hooks.texts.badPayload(typeof msg.payload), { field: 'payload' }), done);
-      }
-      const ticket = this.book.add(msg);
-      this.dones.set(ticket, done);
-      this.accepting.add(ticket);
-      let refused: R | undefined;
-      try {
-        refused = await pusher.accept(ticket, msg.payload);
-      } catch (err) {
-        this.dones.delete(ticket);
-        this.book.settle({ ticket, failed: [] }, this.hooks.noun);
-        throw err;
-      } finally {
-        this.accepting.delete(ticket);
-      }
-      if (refused) {
-        this.count(refused);
-        this.hooks.send(this.book.resultMessage(refused, [ticket], this.hooks.topic));
-      }
-      const early = this.deferred.get(ticket);
-      if (early) {
-        this.deferred.delete(ticket);
-        this.end(early);
-      }
-      if (flush || options.flushAlways) await this.flushNow(pusher);
+      const flushing = await step;
+      if (flushing) await flushing;
       else this.showStatus();
+      if (empty) done();
     } catch (err) {
       this.hooks.fail(msg, err, done);
+    }
+  }
+
+  private async accept(pusher: Pusher<R>, msg: M, done: Done): Promise<void> {
+    const ticket = this.book.add(msg);
+    this.dones.set(ticket, done);
+    this.accepting.add(ticket);
+    let refused: R | undefined;
+    try {
+      refused = await pusher.accept(ticket, msg.payload);
+    } catch (err) {
+      this.dones.delete(ticket);
+      this.book.settle({ ticket, failed: [] }, this.hooks.noun);
+      throw err;
+    } finally {
+      this.accepting.delete(ticket);
+    }
+    if (refused) {
+      this.count(refused);
+      this.hooks.send(this.book.resultMessage(refused, [ticket], this.hooks.topic));
+    }
+    const early = this.deferred.get(ticket);
+    if (early) {
+      this.deferred.delete(ticket);
+      this.end(early);
     }
   }
 
@@ -119,10 +130,10 @@ export class PushMessageFlow<M extends TicketMessage, R extends { counts: PushCo
     await this.pusher?.close();
   }
 
-  private async flushNow(pusher: Pusher<R>): Promise<void> {
+  /** Starts a flush; the returned promise settles when everything sent so far has settled. */
+  private flushNow(pusher: Pusher<R>): Promise<void> {
     this.hooks.status(this.totals, pusher.buffered, true);
-    await pusher.flush();
-    this.showStatus();
+    return pusher.flush().finally(() => this.showStatus());
   }
 
   private showStatus(): void {

@@ -2,6 +2,8 @@
 const assert = require('assert');
 const { helper, startSandbox, storeConfigNode, collector, recorded, sandboxAvailable } = require('../inventory/node-harness');
 const storeConfig = require('../../dist/nodes/store-config/store-config.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const pushPrice = require('../../dist/nodes/push-price/push-price.js');
 
 describe('magento-push-price node (against the Magento sandbox)', function () {
@@ -13,7 +15,7 @@ describe('magento-push-price node (against the Magento sandbox)', function () {
     sandbox = await startSandbox();
   });
   after(async function () { if (sandbox) await sandbox.close(); });
-  beforeEach((done) => helper.startServer(done));
+  beforeEach(function (done) { helper.startServer(done); });
   afterEach(async function () {
     await helper.unload();
     await new Promise((r) => helper.stopServer(r));
@@ -21,15 +23,17 @@ describe('magento-push-price node (against the Magento sandbox)', function () {
 
   async function load(pushConfig = {}, storeExtra = {}) {
     const store = storeConfigNode(sandbox, storeExtra);
-    await helper.load([storeConfig, pushPrice], [
-      store.node,
+    const flow = [
       { id: 'push', type: 'magento-push-price', store: 'store', windowMs: 0, stateStore: 'memory', wires: [['out']], ...pushConfig },
       { id: 'out', type: 'helper' },
-      { id: 'complete', type: 'complete', scope: ['push'], uncaught: false, wires: [['completed']] },
+      { id: 'onComplete', type: 'complete', scope: ['push'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
-      { id: 'catch', type: 'catch', scope: ['push'], uncaught: false, wires: [['caught']] },
+      { id: 'onCatch', type: 'catch', scope: ['push'], uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper' },
-    ], { store: store.credentials });
+    ];
+    // Catch and complete nodes only see nodes of their own flow (tab).
+    for (const n of flow) n.z = 'tab';
+    await helper.load([storeConfig, pushPrice, completeNode, catchNode], [store.node, ...flow], { store: store.credentials });
     return {
       push: helper.getNode('push'),
       out: collector(helper.getNode('out')),
@@ -62,7 +66,8 @@ describe('magento-push-price node (against the Magento sandbox)', function () {
 
   it('special prices with dates and tier prices by group and quantity, each to its own endpoint', async function () {
     const { push, out, completed } = await load();
-    const mark = recorded(sandbox).length;
+    sandbox.clearRequests();
+    const mark = 0;
     push.receive({ payload: [
       { sku: '24-MB01', price: 19.99, price_from: '2026-12-01 00:00:00', price_to: '2026-12-24 23:59:59' },
       { sku: '24-MB01', price: 18, customer_group: 'General', quantity: 10 },
@@ -89,7 +94,8 @@ describe('magento-push-price node (against the Magento sandbox)', function () {
     for (let round = 1; round <= 5; round++) {
       push.receive({ payload: skus.flatMap((sku) => [{ sku, price: round, store_id: 0 }, { sku, price: round + 0.5, store_id: 1 }]) });
     }
-    const mark = recorded(sandbox).length;
+    sandbox.clearRequests();
+    const mark = 0;
     push.receive({ flush: true });
     await completed.until((all) => all.length === 6);
     const posts = recorded(sandbox).slice(mark).filter((r) => /\/V1\/products\/base-prices$/.test(r.path));
