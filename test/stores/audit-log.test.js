@@ -1,0 +1,71 @@
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const sinon = require('sinon');
+const { AuditLog, attachAuditLog, openAuditLog } = require('../../dist/lib/audit');
+const { tempDir } = require('./kinds');
+
+const call = (over = {}) => ({ time: new Date().toISOString(), store: 'shop-a', method: 'GET', route: '/rest/default/V1/orders/1', operation: 'orders.get', entityType: 'order', entityId: '1', status: 200, durationMs: 10.6, ...over });
+
+describe('audit log', function () {
+  let dir;
+  beforeEach(() => { dir = tempDir('audit'); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('records calls and filters by time, store, operation, entity, key and failure; newest first', function () {
+    const log = new AuditLog({ directory: dir });
+    log.record(call({ time: '2024-05-01T10:00:00.000Z' }));
+    log.record(call({ time: '2024-05-01T11:00:00.000Z', store: 'shop-b', operation: 'inventory.source-items.save', method: 'POST', entityType: 'sku', entityId: 'A/1', idempotencyKey: 'stock_A', status: 503, error: 'Service Unavailable', errorClass: 'transient' }));
+    log.record(call({ time: '2024-05-01T12:00:00.000Z', entityId: '2' }));
+    assert.deepStrictEqual(log.query().map((r) => r.time), ['2024-05-01T12:00:00.000Z', '2024-05-01T11:00:00.000Z', '2024-05-01T10:00:00.000Z']);
+    assert.strictEqual(log.query({ since: '2024-05-01T10:30:00Z', until: '2024-05-01T11:30:00Z' }).length, 1);
+    assert.strictEqual(log.query({ store: 'shop-b' })[0].idempotencyKey, 'stock_A');
+    assert.strictEqual(log.query({ failedOnly: true })[0].errorClass, 'transient');
+    assert.strictEqual(log.query({ entityType: 'order', entityId: '2' }).length, 1);
+    assert.strictEqual(log.query({ limit: 1 }).length, 1);
+    assert.strictEqual(log.query()[2].durationMs, 11);
+    assert.throws(() => log.query({ since: 'soon' }), /since: must be an ISO date-time/);
+    assert.throws(() => log.query({ limit: 0 }), /limit: must be an integer/);
+    log.close();
+  });
+
+  it('never stores a secret, even in an error text or a route', function () {
+    const log = new AuditLog({ directory: dir });
+    log.record(call({ route: '/rest/default/V1/orders?access_token=abcdefgh12345', error: 'Authorization: Bearer abcdefgh12345 refused', status: 401 }));
+    const text = JSON.stringify(log.query());
+    assert.ok(!text.includes('abcdefgh12345'), text);
+    log.close();
+  });
+
+  it('survives closing and reopening; purges by retention', function () {
+    const clock = sinon.useFakeTimers({ now: Date.parse('2024-06-01T00:00:00Z'), toFake: ['Date'] });
+    try {
+      const log = new AuditLog({ directory: dir, retentionDays: 30 });
+      log.record(call({ time: '2024-04-01T00:00:00.000Z' }));
+      log.record(call({ time: '2024-05-20T00:00:00.000Z' }));
+      log.close();
+      const again = new AuditLog({ directory: dir, retentionDays: 30 });
+      assert.strictEqual(again.query().length, 2);
+      assert.strictEqual(again.purge(), 1);
+      assert.strictEqual(again.query().length, 1);
+      again.close();
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it('attachAuditLog records every call of a client until detached; the log is shared per directory', function () {
+    const listeners = new Set();
+    const client = { onCall: (l) => { listeners.add(l); return () => listeners.delete(l); } };
+    const detachA = attachAuditLog(client, dir);
+    const detachB = attachAuditLog(client, dir);
+    assert.strictEqual(listeners.size, 2);
+    for (const l of listeners) l(call());
+    detachA();
+    const reader = openAuditLog({ directory: dir });
+    assert.strictEqual(reader.log.query().length, 2);
+    detachB();
+    assert.strictEqual(listeners.size, 0);
+    reader.release();
+  });
+});
