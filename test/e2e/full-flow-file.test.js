@@ -1,0 +1,145 @@
+'use strict';
+/**
+ * flows/magento-erp.json as a file: the shape Node-RED and the launcher rely on, its schemas in step with
+ * schemas/, every address from the documented environment variables, and nothing secret inside.
+ */
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const FLOW_FILE = path.join(ROOT, 'flows', 'magento-erp.json');
+const pkg = require('../../package.json');
+const { chooseFlow } = require('../../dist/sandbox/launcher/node-red.js');
+
+const CORE_TYPES = new Set([
+  'tab', 'group', 'comment', 'inject', 'debug', 'function', 'change', 'switch', 'catch', 'complete', 'link in', 'link out',
+  'http in', 'http response', 'http request', 'json', 'global-config',
+]);
+const FLOW_ENV = ['MAGENTO_URL', 'MAGENTO_STORE_CODE', 'MAGENTO_AUTH', 'MAGENTO_TOKEN', 'MAGENTO_CONSUMER_KEY', 'MAGENTO_CONSUMER_SECRET',
+  'MAGENTO_ACCESS_TOKEN', 'MAGENTO_ACCESS_TOKEN_SECRET', 'MAGENTO_ADMIN_USER', 'MAGENTO_ADMIN_PASSWORD', 'ERP_URL', 'ERP_TOKEN',
+  'WEBHOOK_SECRET', 'ORDER_POLL_SECONDS', 'MSI_DEFAULT_SOURCE'];
+
+describe('flows/magento-erp.json (the full integration flow, as a file)', function () {
+  let nodes;
+  let byId;
+  before(function () {
+    nodes = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8'));
+    byId = new Map(nodes.map((n) => [n.id, n]));
+  });
+
+  it('is what npm start deploys, with a tab per direction and one for operations', function () {
+    assert.strictEqual(chooseFlow(ROOT).file, FLOW_FILE);
+    assert.deepStrictEqual(nodes.filter((n) => n.type === 'tab').map((t) => t.label), ['Orders → ERP', 'ERP → Magento', 'Operations']);
+    assert.strictEqual(byId.size, nodes.length, 'node ids are unique');
+  });
+
+  it('uses only core node types and the types this package registers', function () {
+    const ours = new Set(Object.keys(pkg['node-red'].nodes));
+    const unknown = nodes.filter((n) => !CORE_TYPES.has(n.type) && !ours.has(n.type)).map((n) => `${n.id} ${n.type}`);
+    assert.deepStrictEqual(unknown, []);
+  });
+
+  it('has no broken wire, link, catch scope or group member, and every node sits on one of its tabs', function () {
+    const tabs = new Set(nodes.filter((n) => n.type === 'tab').map((n) => n.id));
+    const problems = [];
+    for (const n of nodes) {
+      if (n.type === 'tab' || n.type === 'global-config' || n.type === 'magento-store-config') continue;
+      if (!tabs.has(n.z)) problems.push(`${n.id} (${n.type}) is on no tab`);
+      for (const out of n.wires || []) for (const t of out) if (!byId.has(t)) problems.push(`${n.id} wired to missing ${t}`);
+      for (const t of n.scope || []) if (!byId.has(t)) problems.push(`${n.id} catches missing ${t}`);
+      for (const t of n.links || []) {
+        const other = byId.get(t);
+        if (!other) problems.push(`${n.id} links to missing ${t}`);
+        else if (!(other.links || []).includes(n.id)) problems.push(`${n.id} → ${t}: the link is one-sided`);
+      }
+      if (n.type === 'group') for (const m of n.nodes) if (byId.get(m)?.g !== n.id) problems.push(`group ${n.id} lists ${m}, which is not in it`);
+      if (n.g && !(byId.get(n.g)?.nodes || []).includes(n.id)) problems.push(`${n.id} claims group ${n.g}, which does not list it`);
+      if (n.type === 'function' && n.outputs !== (n.wires || []).length) problems.push(`function ${n.name} has ${n.outputs} outputs but ${n.wires.length} wire lists`);
+      if (n.type === 'function') {
+        try {
+          // eslint-disable-next-line no-new-func
+          new Function('msg', 'node', 'env', 'context', 'flow', 'global', 'RED', n.func);
+        } catch (err) {
+          problems.push(`function ${n.name} does not parse: ${err.message}`);
+        }
+      }
+    }
+    // Every node with an output goes somewhere, so no message ends silently (debug and answer nodes end flows).
+    for (const n of nodes) {
+      if (['magento-read-orders', 'magento-idempotency-gate', 'magento-map-order', 'magento-retry-queue', 'magento-webhook-in'].includes(n.type)) {
+        n.wires.forEach((out, i) => { if (out.length === 0) problems.push(`${n.name} output ${i + 1} is not wired`); });
+      }
+    }
+    assert.deepStrictEqual(problems, []);
+  });
+
+  it('explains itself: every tab has a description, comment nodes and groups', function () {
+    for (const tab of nodes.filter((n) => n.type === 'tab')) {
+      assert.ok(tab.info && tab.info.length > 100, `tab ${tab.label} has no description`);
+      assert.ok(nodes.some((n) => n.z === tab.id && n.type === 'comment'), `tab ${tab.label} has no comment node`);
+      assert.ok(nodes.some((n) => n.z === tab.id && n.type === 'group'), `tab ${tab.label} has no group`);
+    }
+  });
+
+  it('has the endpoints the launcher and the demo ERP use', function () {
+    const httpIn = nodes.filter((n) => n.type === 'http in').map((n) => `${n.method} ${n.url}`).sort();
+    assert.deepStrictEqual(httpIn, ['post /erp/prices', 'post /erp/products', 'post /erp/shipments', 'post /erp/stock']);
+    const webhook = nodes.find((n) => n.type === 'magento-webhook-in');
+    assert.strictEqual(webhook.url, '/magento/webhook');
+    const choice = chooseFlow(ROOT);
+    assert.strictEqual(choice.webhookPath, '/magento/webhook');
+    assert.strictEqual(choice.receivesErpChanges, true);
+  });
+
+  it('validates each ERP body with exactly the schema in schemas/', function () {
+    const files = { stock: 'erp-stock', prices: 'erp-prices', products: 'erp-products', shipments: 'erp-shipment' };
+    for (const [kind, name] of Object.entries(files)) {
+      const httpIn = nodes.find((n) => n.type === 'http in' && n.url === `/erp/${kind}`);
+      const change = byId.get(httpIn.wires[0][0]);
+      const rule = change.rules.find((r) => r.p === 'schema');
+      const embedded = JSON.parse(rule.to);
+      const file = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', `${name}.schema.json`), 'utf8'));
+      delete file.$schema;
+      delete file.$id;
+      assert.deepStrictEqual(embedded, file, `the schema in "${change.name}" differs from schemas/${name}.schema.json: regenerate it`);
+      const validate = byId.get(change.wires[0][0]);
+      assert.strictEqual(validate.type, 'json');
+    }
+  });
+
+  it('takes every address from the documented environment variables and stores no secret', function () {
+    const store = nodes.find((n) => n.type === 'magento-store-config');
+    assert.deepStrictEqual([store.baseUrl, store.storeCode, store.authType], ['${MAGENTO_URL}', '${MAGENTO_STORE_CODE}', '${MAGENTO_AUTH}']);
+    assert.ok(nodes.every((n) => n.credentials === undefined), 'credentials never ship in a flow file');
+    const text = JSON.stringify(nodes);
+    for (const secret of ['sandbox-token', 'sandbox-consumer-secret', 'sandbox-access-token', 'sandbox123', 'sandbox-webhook-secret']) {
+      assert.ok(!text.includes(secret), `the flow holds the sandbox secret ${secret}`);
+    }
+    assert.ok(!/Bearer [A-Za-z0-9]/.test(text), 'a literal bearer token is in the flow');
+    const used = new Set();
+    for (const m of text.matchAll(/\$\{([A-Z_]+)\}|env\.get\('([A-Z_]+)'\)|\$parent\.([A-Z_]+)/g)) used.add(m[1] || m[2] || m[3]);
+    for (const name of used) assert.ok(FLOW_ENV.includes(name), `${name} is not one of the documented variables`);
+    for (const name of ['MAGENTO_URL', 'MAGENTO_STORE_CODE', 'MAGENTO_AUTH', 'ERP_URL', 'ERP_TOKEN', 'ORDER_POLL_SECONDS', 'MSI_DEFAULT_SOURCE']) {
+      assert.ok(used.has(name), `${name} is not used by the flow`);
+    }
+    // Sandbox defaults for the addresses (never for secrets), for a Node-RED started without them.
+    const global = nodes.find((n) => n.type === 'global-config');
+    const defaults = Object.fromEntries(global.env.map((e) => [e.name, e.value]));
+    assert.match(defaults.MAGENTO_URL, /http:\/\/127\.0\.0\.1:7080/);
+    assert.match(defaults.ERP_URL, /http:\/\/127\.0\.0\.1:7090/);
+    for (const name of Object.keys(defaults)) assert.ok(!/SECRET|TOKEN|PASSWORD/.test(name), `${name} must not have a default in the flow`);
+  });
+
+  it('sends the ERP the gate key as Idempotency-Key and the token only from ERP_TOKEN', function () {
+    const request = nodes.find((n) => n.type === 'function' && /Idempotency-Key/.test(n.func));
+    assert.match(request.func, /'Idempotency-Key': msg\.idempotencyKey/);
+    assert.match(request.func, /env\.get\('ERP_TOKEN'\)/);
+    const post = byId.get(request.wires[0][0]);
+    assert.strictEqual(post.type, 'http request');
+    assert.strictEqual(post.method, 'POST');
+    assert.deepStrictEqual(post.headers, []);
+    const gate = nodes.find((n) => n.type === 'magento-idempotency-gate' && n.keySpace === 'orders');
+    assert.strictEqual(gate.keyFrom, 'template');
+  });
+});
