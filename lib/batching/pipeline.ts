@@ -178,6 +178,7 @@ export class PushPipeline<T> {
       return c.value;
     });
     const unreported = new Set(entries);
+    const settling: Promise<void>[] = [];
     const report: Reporter<T> = (batch) => {
       for (const r of batch.results) {
         unreported.delete(r.entry);
@@ -185,7 +186,7 @@ export class PushPipeline<T> {
         if (older) r.superseded = older.length;
       }
       this.options.onBatch(batch);
-      for (const r of batch.results) this.settleEntry(r, superseded.get(r.entry) ?? []);
+      for (const r of batch.results) settling.push(this.settleEntry(r, superseded.get(r.entry) ?? []));
     };
     try {
       await this.options.dispatch(entries, report);
@@ -198,20 +199,23 @@ export class PushPipeline<T> {
           error,
         });
       }
+      await Promise.all(settling);
       return;
     }
     if (unreported.size) {
       const error = new IntegrationError('permanent', 'dispatcher left items without an outcome');
       report({ results: Array.from(unreported, (entry) => ({ entry, outcome: 'failed' as const, reason: error.message, error })), calls: 0, error });
     }
+    await Promise.all(settling);
   }
 
-  private settleEntry(result: EntryResult<T>, older: PushEntry<T>[]): void {
+  /** The applied timestamp is durable before the message is done, so a restart still refuses older updates. */
+  private async settleEntry(result: EntryResult<T>, older: PushEntry<T>[]): Promise<void> {
     const guard = this.options.guard;
     if (guard) {
-      // The durable write is not awaited by the message: a lost write only weakens the stale check.
-      void guard.settle(result.entry.key, result.entry.timestamp, result.outcome === 'ok').catch(() => undefined);
-      for (const e of older) void guard.settle(e.key, e.timestamp, false).catch(() => undefined);
+      // A failed write only weakens the stale check; it must not fail the message whose item was applied.
+      await guard.settle(result.entry.key, result.entry.timestamp, result.outcome === 'ok').catch(() => undefined);
+      for (const e of older) await guard.settle(e.key, e.timestamp, false).catch(() => undefined);
     }
     this.release(result.entry.ticket, result.outcome === 'failed' ? result : undefined);
     // A replaced value is done: the newer one carries the intent (and its own message retries it).

@@ -1,5 +1,8 @@
 'use strict';
 const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
 const { helper, startSandbox, storeConfigNode, collector, recorded, sandboxAvailable } = require('../inventory/node-harness');
 const storeConfig = require('../../dist/nodes/store-config/store-config.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
@@ -150,6 +153,27 @@ describe('magento-push-inventory node (against the Magento sandbox)', function (
     push.receive({ payload: [{ sku: '24-MB01', qty: 8, timestamp: '2026-01-01 10:00:01' }] });
     await completed.until((all) => all.length === 3);
     assert.strictEqual(sandbox.getSourceItem('24-MB01', 'default').quantity, 8);
+  });
+
+  it('remembers the last applied timestamp across a restart (SQLite state store in the user directory)', async function () {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'push-inventory-'));
+    helper.settings({ userDir });
+    try {
+      let run = await load({ stateStore: 'sqlite' });
+      run.push.receive({ payload: { sku: '24-MB05', qty: 70, timestamp: 1767261600000 } });
+      await run.completed.until((all) => all.length === 1);
+      await helper.unload();
+      run = await load({ stateStore: 'sqlite' });
+      run.push.receive({ payload: { sku: '24-MB05', qty: 3, timestamp: 1767261599000 } });
+      await run.completed.until((all) => all.length === 1);
+      assert.strictEqual(run.out.messages[0].payload.items[0].outcome, 'stale');
+      assert.strictEqual(sandbox.getSourceItem('24-MB05', 'default').quantity, 70);
+      assert.ok(fs.existsSync(path.join(userDir, 'push-timestamps.sqlite')));
+    } finally {
+      helper.settings({});
+      await helper.unload();
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
   });
 
   it('splits on "Maximum items" and remembers the store\'s limit', async function () {
