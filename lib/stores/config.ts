@@ -1,4 +1,5 @@
 /** Store options from a node's editor settings (the same three fields on every node that keeps state). */
+import os from 'os';
 import path from 'path';
 import { ValidationError } from '../errors';
 import { checkKind } from './index';
@@ -9,9 +10,9 @@ export interface StoreConfigFields {
   redisUrl?: string;
 }
 
-/** Store files go in `<userDir>/magento-erp/`, next to the flows that need them. */
+/** Store files go in `<userDir>/magento-erp/` (userDir defaults to ~/.node-red, as Node-RED's own does). */
 export function stateDirectory(userDir: string | undefined): string {
-  return path.join(userDir || process.cwd(), 'magento-erp');
+  return path.join(userDir && userDir.trim() ? userDir : path.join(os.homedir(), '.node-red'), 'magento-erp');
 }
 
 export function storeOptionsFrom(fields: StoreConfigFields, name: string, userDir: string | undefined): StoreOptions {
