@@ -39,11 +39,23 @@ const MONOTONIC = new Set(['entity_id', 'created_at', 'updated_at']);
 const RANGE_CONDITIONS = new Set(['eq', 'gt', 'gteq', 'lt', 'lteq', 'from', 'to', 'moreq']);
 const DATE_COLUMNS = new Set(['created_at', 'updated_at', 'customer_dob']);
 
+/**
+ * Magento's DataObjectProcessor leaves null fields out of the output. Done on the JSON text: a `"`
+ * inside a JSON string is always escaped, so `,"key":null` can only be a real member (a replacer
+ * function would make JSON.stringify several times slower on the hot path).
+ */
+export function withoutNulls(json: string): string {
+  return json.replace(/,"[A-Za-z0-9_]+":null(?=[,}])/g, '').replace(/\{"[A-Za-z0-9_]+":null(?:,(?=")|(?=\}))/g, '{');
+}
+
 function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null && v !== undefined) out[k] = stripNulls(v);
+    for (const k in value) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== null && v !== undefined) out[k] = stripNulls(v);
+    }
     return out;
   }
   return value;
@@ -67,6 +79,28 @@ class Lru<V> {
   clear(): void { this.map.clear(); }
 }
 
+/** LRU of JSON strings bounded by their total length, so memory stays flat whatever is read. */
+class JsonLru {
+  private readonly map = new Map<number, string>();
+  private chars = 0;
+  constructor(private readonly maxChars: number) {}
+  get(k: number): string | undefined {
+    const v = this.map.get(k);
+    if (v !== undefined) { this.map.delete(k); this.map.set(k, v); }
+    return v;
+  }
+  set(k: number, v: string): void {
+    this.delete(k);
+    this.map.set(k, v);
+    this.chars += v.length;
+    while (this.chars > this.maxChars && this.map.size > 1) this.delete(this.map.keys().next().value as number);
+  }
+  delete(k: number): void {
+    const v = this.map.get(k);
+    if (v !== undefined) { this.chars -= v.length; this.map.delete(k); }
+  }
+}
+
 export class OrderBook {
   readonly seededCount: number;
   private readonly lines: LineProduct[];
@@ -75,8 +109,9 @@ export class OrderBook {
   private readonly overlay = new Map<number, Order>();
   /** Seeded indexes present in the overlay, kept sorted for range arithmetic. */
   private readonly mutated: number[] = [];
-  private readonly cache = new Lru<Order>(4000);
-  private readonly jsonCache = new Lru<string>(20000);
+  // Built orders are kept briefly (actions read them again); their JSON longer: strings cost the GC nothing.
+  private readonly cache = new Lru<Order>(256);
+  private readonly jsonCache: JsonLru;
   private readonly invoiceDocs = new Map<number, Order[]>();
   private readonly shipmentDocs = new Map<number, Order[]>();
   private nextEntityId: number;
@@ -86,8 +121,9 @@ export class OrderBook {
   private lastChangeMs = 0;
   readonly columns: ColumnSpec;
 
-  constructor(private readonly seed: number, count: number, private readonly catalog: Catalog, private readonly now: () => number = Date.now) {
+  constructor(private readonly seed: number, count: number, private readonly catalog: Catalog, private readonly now: () => number = Date.now, jsonCacheMb = 48) {
     this.seededCount = Math.max(0, Math.floor(count));
+    this.jsonCache = new JsonLru(jsonCacheMb * 1024 * 1024);
     this.lines = snapshotLines(catalog);
     // Keep every seeded order in the past, however many there are.
     const span = Math.max(1, this.now() - 86_400_000 - ORDER_EPOCH);
@@ -96,7 +132,9 @@ export class OrderBook {
     this.nextInvoiceId = this.seededCount + 1;
     this.nextShipmentId = this.seededCount + 1;
     const template = this.seededCount ? this.seeded(0) : this.build(Rng.for(seed, KIND.placed, 0), 1, ORDER_EPOCH, ORDER_EPOCH, 'new');
-    const cols = new Set<string>();
+    // Nullable columns are absent from a built order but still exist in sales_order.
+    const cols = new Set<string>(['customer_id', 'customer_dob', 'customer_gender', 'customer_note', 'coupon_code', 'discount_description',
+      'ext_order_id', 'hold_before_state', 'hold_before_status', 'customer_prefix', 'customer_middlename', 'customer_suffix', 'customer_taxvat']);
     for (const [k, v] of Object.entries(template)) if (v === null || typeof v !== 'object') cols.add(k);
     this.columns = { columns: cols, dateColumns: DATE_COLUMNS };
   }
@@ -200,16 +238,28 @@ export class OrderBook {
 
   /** Magento's output: null fields left out. */
   view(order: Order): Row {
-    return stripNulls(order) as Row;
+    return JSON.parse(this.json(order.entity_id)) as Row;
   }
 
   /** JSON of `GET /V1/orders/{id}`, cached: the hot path of the benchmark. */
   json(entityId: number): string {
     const hit = this.jsonCache.get(entityId);
     if (hit !== undefined) return hit;
-    const s = JSON.stringify(this.view(this.get(entityId)));
+    const s = withoutNulls(JSON.stringify(this.get(entityId)));
     this.jsonCache.set(entityId, s);
     return s;
+  }
+
+  /** `GET /V1/orders` as JSON text, built from the per-order JSON (no parse, no copy). */
+  listJson(c: Criteria): string {
+    const r = this.list(c);
+    return `{"items":[${(r.items as unknown as number[]).map((id) => this.json(id)).join(',')}],"search_criteria":${JSON.stringify(r.search_criteria)},"total_count":${r.total_count}}`;
+  }
+
+  /** `GET /V1/orders` as objects. */
+  listRows(c: Criteria): SearchResult {
+    const r = this.list(c);
+    return { ...r, items: (r.items as unknown as number[]).map((id) => JSON.parse(this.json(id)) as Row) };
   }
 
   get size(): number {
@@ -223,7 +273,8 @@ export class OrderBook {
 
   // ---- list with searchCriteria -----------------------------------------------------------------
 
-  list(c: Criteria): SearchResult {
+  /** One page of entity ids (as `items`) with total_count and the echoed criteria. */
+  private list(c: Criteria): SearchResult {
     const spec = this.columns;
     const full = compileCriteria(c, spec); // also validates every column name
     const cmp = comparator(c.sortOrders, spec);
@@ -297,15 +348,15 @@ export class OrderBook {
     const total = seededTotal + overlay.length;
     const { offset, limit } = effectivePage(total, c.pageSize, c.currentPage);
     const end = Math.min(total, offset + limit);
-    const items: Row[] = [];
+    const items: unknown[] = [];
     let j = 0;
     while (j < positions.length && positions[j] < offset) j++;
     for (let p = offset; p < end; p++) {
-      if (j < positions.length && positions[j] === p) { items.push(this.view(overlay[j])); j++; continue; }
+      if (j < positions.length && positions[j] === p) { items.push(overlay[j].entity_id); j++; continue; }
       const rank = p - j;
-      items.push(this.view(this.seeded(at(rank))));
+      items.push(at(rank) + 1);
     }
-    return { items, search_criteria: echoCriteria(c), total_count: total };
+    return { items: items as Row[], search_criteria: echoCriteria(c), total_count: total };
   }
 
   /** Sort by a non-monotonic column: keep (key, id) pairs only, sort, then build the page. */
@@ -326,7 +377,7 @@ export class OrderBook {
     for (const o of overlay) refs.push(project(o));
     refs.sort((a, b) => cmp(a, b) || (a.entity_id as number) - (b.entity_id as number));
     const { offset, limit } = effectivePage(refs.length, c.pageSize, c.currentPage);
-    const items = refs.slice(offset, offset + limit).map((r) => this.view(this.get(r.entity_id as number)));
+    const items = refs.slice(offset, offset + limit).map((r) => r.entity_id) as unknown as Row[];
     return { items, search_criteria: echoCriteria(c), total_count: refs.length };
   }
 

@@ -13,6 +13,11 @@ import {
   WebapiError, noSuchEntity, productNotFound, requiredField, tooManyItems,
 } from './webapi-error';
 
+/** An answer already serialised (order lists are assembled from cached order JSON). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 export interface InputLimits {
   /** Web API input limits on (Stores > Configuration > Services > Web API Input Limits). */
   enabled: boolean;
@@ -336,7 +341,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/store/storeViews', resource: 'Magento_Backend::store', handle: () => storeViewsBody() },
   { method: 'GET', path: '/store/websites', resource: 'Magento_Backend::store', handle: () => WEBSITES },
   // Magento_Sales
-  { method: 'GET', path: '/orders', resource: 'Magento_Sales::actions_view', handle: (w, c) => w.orders.list(criteria(w, c, true)) },
+  { method: 'GET', path: '/orders', resource: 'Magento_Sales::actions_view', handle: (w, c) => new RawJson(w.orders.listJson(criteria(w, c, true))) },
   { method: 'GET', path: '/orders/:id', resource: 'Magento_Sales::actions_view', handle: (w, c) => w.orders.view(w.orders.get(intParam(c, 'id'))) },
   {
     method: 'GET', path: '/orders/:id/comments', resource: 'Magento_Sales::actions_view',

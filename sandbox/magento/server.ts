@@ -11,7 +11,7 @@ import { Catalog } from './catalog';
 import { Faults, validateFaults, type FaultConfig } from './faults';
 import type { Order } from './order-factory';
 import { OrderBook, type OrderEvent } from './orders';
-import { matchRoute, routeExists, type InputLimits, type RouteContext, type World } from './routes';
+import { RawJson, matchRoute, routeExists, type InputLimits, type RouteContext, type World } from './routes';
 import { applyFields } from './search';
 import { storeByCode } from './stores';
 import { WebhookSender, type WebhookConfig } from './webhooks';
@@ -246,7 +246,10 @@ export class SandboxServer {
         return;
       }
       const result = route.handle(this.world, ctx);
-      this.send(res, 200, applyFields(result, query.fields));
+      if (result instanceof RawJson) {
+        if (query.fields) this.send(res, 200, applyFields(JSON.parse(result.text), query.fields));
+        else this.send(res, 200, undefined, {}, result.text);
+      } else this.send(res, 200, applyFields(result, query.fields));
       done(200);
     } catch (err) {
       const e = err instanceof WebapiError ? err : new WebapiError(500, 'Internal Error. Details are available in Magento log file. Report ID: %1', [`webapi-sandbox-${this.seq + 1}`]);
