@@ -8,6 +8,8 @@ import { settingsFromConfig, StoreConfigCredentials, StoreConfigForm } from '../
 import type { MagentoClient, StoreSettings } from '../../lib/magento/types';
 import { Redactor } from '../../lib/redact';
 import { secretsOf } from '../../lib/magento/client';
+import { attachAuditLog } from '../../lib/audit';
+import { stateDirectory } from '../../lib/stores/config';
 
 const CREDENTIAL_KEYS: Array<keyof StoreConfigCredentials> = [
   'consumerKey', 'consumerSecret', 'accessToken', 'accessTokenSecret', 'token', 'username', 'password',
@@ -38,7 +40,19 @@ export = function (RED: any) {
     Object.defineProperty(node, 'client', { value: client, enumerable: false, configurable: true });
     Object.defineProperty(node, 'settings', { value: settings ? Object.freeze({ ...settings }) : undefined, enumerable: false, configurable: true });
 
+    let detachAudit: (() => void) | undefined;
+    if (client && (config as { audit?: unknown }).audit !== false) {
+      const days = Number((config as { auditRetentionDays?: unknown }).auditRetentionDays);
+      try {
+        detachAudit = attachAuditLog(client, stateDirectory(RED.settings?.userDir), Number.isFinite(days) && days > 0 ? days : undefined);
+      } catch (err) {
+        // Without its audit log the store still works; say why once instead of failing every call.
+        node.warn(RED._('magento-store-config.errors.audit', { reason: (err as Error).message }));
+      }
+    }
+
     node.on('close', (done: () => void) => {
+      detachAudit?.();
       client?.close();
       done();
     });
