@@ -36,6 +36,7 @@ export interface InvoiceRequest {
 }
 
 const MONOTONIC = new Set(['entity_id', 'created_at', 'updated_at']);
+const HEADER_COLUMNS = new Set(['entity_id', 'created_at', 'updated_at', 'state', 'status']);
 const RANGE_CONDITIONS = new Set(['eq', 'gt', 'gteq', 'lt', 'lteq', 'from', 'to', 'moreq']);
 const DATE_COLUMNS = new Set(['created_at', 'updated_at', 'customer_dob']);
 
@@ -212,6 +213,12 @@ export class OrderBook {
     return { comment, created_at: at, entity_id: order.entity_id * 100 + n + 1, entity_name: entityName, is_customer_notified: notified, is_visible_on_front: visible, parent_id: order.entity_id, status };
   }
 
+  /** The columns of seeded order i that need no build (its state comes from the seed alone). */
+  private header(i: number): Row {
+    const state = this.seedState(i);
+    return { entity_id: i + 1, created_at: magentoDate(this.createdMs(i)), updated_at: magentoDate(this.updatedMs(i)), state, status: state === 'new' ? 'pending' : state };
+  }
+
   private seeded(i: number): Order {
     const hit = this.cache.get(i);
     if (hit) return hit;
@@ -301,6 +308,9 @@ export class OrderBook {
     }
     if (hi < lo) hi = lo;
     const residualPred = residual.length ? compileCriteria({ filterGroups: residual, present: true }, spec) : undefined;
+    // Filters and sorts on header columns are answered without building the seeded orders.
+    const cheap = residual.every((g) => g.every((f) => HEADER_COLUMNS.has(f.field))) && (c.sortOrders ?? []).every((so) => HEADER_COLUMNS.has(so.field));
+    const rowOf = (i: number): Row => (cheap ? this.header(i) : this.seeded(i));
 
     // 2. Overlay orders: full predicate, sorted.
     const overlay = [...this.overlay.values()].filter((o) => full(o));
@@ -310,7 +320,7 @@ export class OrderBook {
     const desc = first?.direction === 'DESC';
     const overlayCmp = cmp ?? ((a: Row, b: Row) => (a.entity_id as number) - (b.entity_id as number));
 
-    if (!monotonicSort) return this.listBySort(c, lo, hi, residualPred, overlay, overlayCmp);
+    if (!monotonicSort) return this.listBySort(c, lo, hi, residualPred, overlay, overlayCmp, rowOf);
 
     overlay.sort(overlayCmp);
     // 3. The seeded side as a rank → index function.
@@ -326,7 +336,7 @@ export class OrderBook {
       let m = mLo;
       for (let i = lo; i < hi; i++) {
         if (m < mHi && this.mutated[m] === i) { m++; continue; }
-        if (residualPred(this.seeded(i))) matches.push(i);
+        if (residualPred(rowOf(i))) matches.push(i);
       }
       seededTotal = matches.length;
       seededAt = (rank) => matches[rank];
@@ -360,7 +370,7 @@ export class OrderBook {
   }
 
   /** Sort by a non-monotonic column: keep (key, id) pairs only, sort, then build the page. */
-  private listBySort(c: Criteria, lo: number, hi: number, residualPred: ((r: Row) => boolean) | undefined, overlay: Order[], cmp: (a: Row, b: Row) => number): SearchResult {
+  private listBySort(c: Criteria, lo: number, hi: number, residualPred: ((r: Row) => boolean) | undefined, overlay: Order[], cmp: (a: Row, b: Row) => number, rowOf: (i: number) => Row): SearchResult {
     const fields = (c.sortOrders ?? []).map((s) => s.field);
     const refs: Row[] = [];
     const project = (o: Order): Row => {
@@ -371,7 +381,7 @@ export class OrderBook {
     let m = this.lowerBound(this.mutated, lo);
     for (let i = lo; i < hi; i++) {
       if (m < this.mutated.length && this.mutated[m] === i) { m++; continue; }
-      const o = this.seeded(i);
+      const o = rowOf(i);
       if (!residualPred || residualPred(o)) refs.push(project(o));
     }
     for (const o of overlay) refs.push(project(o));

@@ -66,6 +66,8 @@ export interface Route {
   resource: string;
   /** Topic name of the async variant (Magento names it after the service interface). */
   topic?: string;
+  /** The body parameter an async request must carry (checked when the request is accepted, as Magento does). */
+  bodyParam?: string;
   /** Path parameter the bulk variant reads from each body item (`/async/bulk/V1/products/bySku`). */
   bulkParam?: { name: string; from: string };
   handle: (world: World, ctx: RouteContext) => unknown;
@@ -351,7 +353,7 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: 'POST', path: '/orders/:id/comments', resource: 'Magento_Sales::comment', topic: 'async.magento.sales.api.ordermanagementinterface.addcomment.post',
+    method: 'POST', path: '/orders/:id/comments', resource: 'Magento_Sales::comment', topic: 'async.magento.sales.api.ordermanagementinterface.addcomment.post', bodyParam: 'statusHistory',
     handle: (w, c) => {
       const id = orderFor(w, c);
       const history = requireParam(c.body, 'statusHistory') as Obj;
@@ -418,9 +420,9 @@ export const ROUTES: Route[] = [
     method: 'GET', path: '/products/:sku', resource: 'Magento_Catalog::products',
     handle: (w, c) => { const p = w.catalog.getProduct(c.params.sku); if (!p) throw productNotFound(); return w.catalog.productView(p, c.storeId, true); },
   },
-  { method: 'POST', path: '/products', resource: 'Magento_Catalog::products', topic: 'async.magento.catalog.api.productrepositoryinterface.save.post', handle: (w, c) => saveProduct(w, c, requireParam(c.body, 'product') as Obj) },
+  { method: 'POST', path: '/products', resource: 'Magento_Catalog::products', topic: 'async.magento.catalog.api.productrepositoryinterface.save.post', bodyParam: 'product', handle: (w, c) => saveProduct(w, c, requireParam(c.body, 'product') as Obj) },
   {
-    method: 'PUT', path: '/products/:sku', resource: 'Magento_Catalog::products', topic: 'async.magento.catalog.api.productrepositoryinterface.save.put', bulkParam: { name: 'sku', from: 'product.sku' },
+    method: 'PUT', path: '/products/:sku', resource: 'Magento_Catalog::products', topic: 'async.magento.catalog.api.productrepositoryinterface.save.put', bodyParam: 'product', bulkParam: { name: 'sku', from: 'product.sku' },
     handle: (w, c) => saveProduct(w, c, requireParam(c.body, 'product') as Obj, c.params.sku),
   },
   // Magento_CatalogInventory (legacy)
@@ -439,7 +441,7 @@ export const ROUTES: Route[] = [
     },
   },
   // Magento_InventoryApi (MSI)
-  { method: 'POST', path: '/inventory/source-items', resource: 'Magento_InventoryApi::source_item', topic: 'async.magento.inventoryapi.api.sourceitemssaveinterface.execute.post', handle: saveSourceItems },
+  { method: 'POST', path: '/inventory/source-items', resource: 'Magento_InventoryApi::source_item', topic: 'async.magento.inventoryapi.api.sourceitemssaveinterface.execute.post', bodyParam: 'sourceItems', handle: saveSourceItems },
   { method: 'GET', path: '/inventory/source-items', resource: 'Magento_InventoryApi::source_item', handle: (w, c) => searchRows([...w.catalog.sourceItems.values()] as unknown as Obj[], criteria(w, c, true), SOURCE_ITEM_COLUMNS, (r) => ({ ...r })) },
   { method: 'GET', path: '/inventory/sources', resource: 'Magento_InventoryApi::source', handle: (w, c) => searchRows([...w.catalog.sources.values()] as unknown as Obj[], criteria(w, c, false), SOURCE_COLUMNS) },
   {
@@ -447,19 +449,19 @@ export const ROUTES: Route[] = [
     handle: (w, c) => { const s = w.catalog.sources.get(c.params.sourceCode); if (!s) throw new WebapiError(404, 'Source with code "%value" does not exist.', { value: c.params.sourceCode }); return s; },
   },
   // Magento_Catalog price storage
-  { method: 'POST', path: '/products/base-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.basepricestorageinterface.update.post', handle: basePrices },
+  { method: 'POST', path: '/products/base-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.basepricestorageinterface.update.post', bodyParam: 'prices', handle: basePrices },
   {
     method: 'POST', path: '/products/base-prices-information', resource: 'Magento_Catalog::catalog',
     handle: (w, c) => skusOf(w, c).flatMap((s) => w.catalog.basePricesFor(s)),
   },
-  { method: 'POST', path: '/products/special-price', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.specialpricestorageinterface.update.post', handle: (w, c) => specialPrices(w, c, false) },
+  { method: 'POST', path: '/products/special-price', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.specialpricestorageinterface.update.post', bodyParam: 'prices', handle: (w, c) => specialPrices(w, c, false) },
   { method: 'POST', path: '/products/special-price-delete', resource: 'Magento_Catalog::catalog', handle: (w, c) => specialPrices(w, c, true) },
   {
     method: 'POST', path: '/products/special-price-information', resource: 'Magento_Catalog::catalog',
     handle: (w, c) => { const skus = new Set(skusOf(w, c)); return w.catalog.specialPrices.filter((s) => skus.has(s.sku.toLowerCase())); },
   },
-  { method: 'POST', path: '/products/tier-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.tierpricestorageinterface.update.post', handle: (w, c) => tierPrices(w, c, 'update') },
-  { method: 'PUT', path: '/products/tier-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.tierpricestorageinterface.replace.put', handle: (w, c) => tierPrices(w, c, 'replace') },
+  { method: 'POST', path: '/products/tier-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.tierpricestorageinterface.update.post', bodyParam: 'prices', handle: (w, c) => tierPrices(w, c, 'update') },
+  { method: 'PUT', path: '/products/tier-prices', resource: 'Magento_Catalog::catalog', topic: 'async.magento.catalog.api.tierpricestorageinterface.replace.put', bodyParam: 'prices', handle: (w, c) => tierPrices(w, c, 'replace') },
   { method: 'POST', path: '/products/tier-prices-delete', resource: 'Magento_Catalog::catalog', handle: (w, c) => tierPrices(w, c, 'delete') },
   {
     method: 'POST', path: '/products/tier-prices-information', resource: 'Magento_Catalog::catalog',
@@ -502,6 +504,10 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
 }
 
 /** Any route with this path but another method (Magento still answers "Request does not match any route."). */
+export function hasBodyParam(body: unknown, name: string): boolean {
+  return field(body, name) !== undefined && field(body, name) !== null;
+}
+
 export function routeExists(path: string): boolean {
   return ROUTES.some((r) => r.regex!.test(path));
 }

@@ -42,6 +42,7 @@ export function parseCriteria(rawQuery: string, limits: PagingLimits, required: 
   if (required && !c.present) throw requiredField('searchCriteria');
   if (limits.enabled) {
     if (c.pageSize !== undefined && c.pageSize > limits.maxPageSize) throw pageSizeTooBig(limits.maxPageSize);
+    if (c.pageSize !== undefined && c.pageSize < 1) throw new WebapiError(400, 'Minimum SearchCriteria pageSize is %min', { min: 1 });
     // Magento 2.4.3+ fills a missing pageSize with the default page size when input limits are on.
     if (c.pageSize === undefined) c.pageSize = limits.defaultPageSize;
   }

@@ -11,7 +11,7 @@ import { Catalog } from './catalog';
 import { Faults, validateFaults, type FaultConfig } from './faults';
 import type { Order } from './order-factory';
 import { OrderBook, type OrderEvent } from './orders';
-import { RawJson, matchRoute, routeExists, type InputLimits, type RouteContext, type World } from './routes';
+import { RawJson, hasBodyParam, matchRoute, routeExists, type InputLimits, type RouteContext, type World } from './routes';
 import { applyFields } from './search';
 import { storeByCode } from './stores';
 import { WebhookSender, type WebhookConfig } from './webhooks';
@@ -278,6 +278,9 @@ export class SandboxServer {
           if (v === undefined) return { body: item, error: new WebapiError(400, '"%fieldName" is required. Enter and try again.', { fieldName: route.bulkParam.name }) };
           params[route.bulkParam.name] = String(v);
         }
+      }
+      if (route.bodyParam && !hasBodyParam(item, route.bodyParam)) {
+        return { body: item, error: new WebapiError(400, '"%fieldName" is required. Enter and try again.', { fieldName: route.bodyParam }) };
       }
       const opCtx: RouteContext = { ...ctx, params, body: item };
       return { body: item, run: () => route.handle(this.world, opCtx) };

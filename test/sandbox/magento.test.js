@@ -109,6 +109,21 @@ describe('Magento sandbox', function () {
       assert.strictEqual(none.json.search_criteria.page_size, 20);
     });
 
+    it('answers state/status filters and sorts without building orders, consistently with the built ones', async () => {
+      const all = (await get(`/rest/default/V1/orders?${sc({ pageSize: 120 })}`)).json.items;
+      for (const status of ['pending', 'processing', 'complete', 'canceled', 'holded']) {
+        const r = await get(`/rest/default/V1/orders?${sc({ groups: [[['status', status]]], pageSize: 1 })}`);
+        assert.strictEqual(r.json.total_count, all.filter((o) => o.status === status).length, status);
+      }
+      const bySt = await get(`/rest/default/V1/orders?${sc({ groups: [[['state', 'new,processing', 'in']]], sort: [['status', 'DESC'], ['entity_id', 'ASC']], pageSize: 120 })}`);
+      const expected = all.filter((o) => ['new', 'processing'].includes(o.state))
+        .sort((a, b) => (a.status < b.status ? 1 : a.status > b.status ? -1 : a.entity_id - b.entity_id)).map((o) => o.entity_id);
+      assert.deepStrictEqual(bySt.json.items.map((o) => o.entity_id), expected);
+      const zero = await get(`/rest/default/V1/orders?${sc({ pageSize: 0 })}`);
+      assert.strictEqual(zero.status, 400);
+      assert.strictEqual(zero.json.message, 'Minimum SearchCriteria pageSize is %min');
+    });
+
     it('answers an unknown filter column with Magento\'s production-mode 500', async () => {
       const r = await get(`/rest/default/V1/orders?${sc({ groups: [[['no_such_column', 1]]] })}`);
       assert.strictEqual(r.status, 500);
@@ -419,6 +434,22 @@ describe('Magento sandbox', function () {
       assert.strictEqual(st.json.operations_list[1].result_message, 'Validation Failed');
       assert.strictEqual(s.getSourceItem('24-MB06', 'default').quantity, 61);
       assert.strictEqual((await get('/rest/default/V1/bulk/00000000-0000-0000-0000-000000000000/detailed-status')).status, 404);
+    });
+
+    it('rejects a bulk item without its body parameter at once (errors: true), accepts the others', async () => {
+      const r = await post('/rest/default/async/bulk/V1/products/base-prices', [{ prices: [{ sku: '24-MB01', price: 5, store_id: 0 }] }, { nope: [] }]);
+      assert.strictEqual(r.status, 202);
+      assert.strictEqual(r.json.errors, true);
+      assert.deepStrictEqual(r.json.request_items.map((i) => i.status), ['accepted', 'rejected']);
+      assert.strictEqual(r.json.request_items[1].error_message, '"prices" is required. Enter and try again.');
+      await s.drainBulk();
+      assert.strictEqual((await get(`/rest/default/V1/bulk/${r.json.bulk_uuid}/operation-status/5`)).json, 1);
+      assert.strictEqual(s.getPrice('24-MB01'), 5);
+      const single = await post('/rest/default/async/V1/orders/1/comments', { statusHistory: { comment: 'later' } });
+      assert.strictEqual(single.status, 202);
+      assert.strictEqual(single.json.request_items.length, 1);
+      await s.drainBulk();
+      assert.strictEqual(s.getOrder(1).status_histories[0].comment, 'later');
     });
 
     it('reads bySku path parameters from each bulk item', async () => {
