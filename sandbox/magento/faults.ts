@@ -98,7 +98,7 @@ export function validateFaults(input: unknown): FaultConfig {
 export function faultsFromEnv(env: NodeJS.ProcessEnv): FaultConfig | undefined {
   let config: FaultConfig | undefined;
   if (env.SANDBOX_FAULTS) config = validateFaults(JSON.parse(env.SANDBOX_FAULTS));
-  if (env.SANDBOX_LATENCY_MS) config = { ...(config ?? {}), latencyMs: Number(env.SANDBOX_LATENCY_MS) };
+  if (env.SANDBOX_LATENCY_MS) config = validateFaults({ ...(config ?? {}), latencyMs: env.SANDBOX_LATENCY_MS });
   return config;
 }
 

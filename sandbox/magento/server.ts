@@ -235,6 +235,9 @@ export class SandboxServer {
       const text = method === 'GET' ? '' : await this.readBody(req);
       let body: unknown = undefined;
       if (text.trim()) {
+        const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (!type) throw new WebapiError(400, 'Content-Type header is empty.');
+        if (type !== 'application/json' && !type.endsWith('+json')) throw new WebapiError(400, 'Server cannot understand Content-Type HTTP header media type %1', [type]);
         try { body = JSON.parse(text); } catch { throw new WebapiError(400, 'Decoding error: \nSyntax error'); }
       }
       const ctx: RouteContext = { params: match.params, rawQuery, body, storeCode, storeId: store.id, async: mode !== 'sync' };

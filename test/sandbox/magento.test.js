@@ -313,6 +313,18 @@ describe('Magento sandbox', function () {
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/cancel`)).json, false);
     });
 
+    it('wants JSON bodies with a Content-Type, as Magento\'s REST request does', async () => {
+      const ok = await request(s.url, 'POST', '/rest/default/V1/orders/1/comments', { headers: BEARER, raw: '{"statusHistory":{"comment":"x"}}' });
+      const empty = await request(s.url, 'POST', '/rest/default/V1/orders/1/comments', { headers: { ...BEARER, 'Content-Type': '' }, raw: '{"statusHistory":{"comment":"x"}}' });
+      const xml = await request(s.url, 'POST', '/rest/default/V1/orders/1/comments', { headers: { ...BEARER, 'Content-Type': 'text/plain' }, raw: 'hello' });
+      assert.strictEqual(ok.status, 200);
+      assert.deepStrictEqual(empty.json, { message: 'Content-Type header is empty.' });
+      assert.strictEqual(xml.status, 400);
+      assert.deepStrictEqual(xml.json, { message: 'Server cannot understand Content-Type HTTP header media type %1', parameters: ['text/plain'] });
+      const broken = await request(s.url, 'POST', '/rest/default/V1/orders/1/comments', { headers: BEARER, raw: '{"statusHistory":' });
+      assert.strictEqual(broken.status, 400);
+    });
+
     it('limits list sizes per sync request: Maximum items of type', async () => {
       const items = Array.from({ length: 21 }, (_, i) => ({ sku: '24-MB01', source_code: 'default', quantity: i, status: 1 }));
       const r = await post('/rest/default/V1/inventory/source-items', { sourceItems: items });
