@@ -25,6 +25,8 @@ export interface AuthOptions {
   oauth: OAuthCredentials;
   integrationAsBearer: boolean;
   adminTokenTtlMs: number;
+  /** Magento_TwoFactorAuth enabled (2.4 default on real stores): the plain admin token route is refused. */
+  adminTwoFactorAuth: boolean;
   now: () => number;
 }
 
@@ -52,6 +54,9 @@ export class Auth {
     if (missing.length) {
       throw new WebapiError(400, 'One or more input exceptions have occurred.', undefined,
         missing.map((fieldName) => ({ message: '"%fieldName" is required. Enter and try again.', parameters: { fieldName } })));
+    }
+    if (this.options.adminTwoFactorAuth) {
+      throw new WebapiError(401, 'Please use the 2fa provider-specific endpoints to obtain a token.');
     }
     if (username !== this.options.adminUser || password !== this.options.adminPassword) {
       throw new WebapiError(401, 'The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later.');

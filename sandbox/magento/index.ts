@@ -53,6 +53,8 @@ export interface MagentoSandboxOptions {
   integrationAsBearer?: boolean;
   /** Admin token lifetime (Magento default 4 h). */
   adminTokenTtlHours?: number;
+  /** Act as a store with Magento_TwoFactorAuth on: `POST /V1/integration/admin/token` is refused (default false). */
+  adminTwoFactorAuth?: boolean;
   webhookUrl?: string;
   webhookSecret?: string;
   /** Sign `timestamp + "." + body` instead of the raw body. */
@@ -93,7 +95,7 @@ export interface MagentoSandbox {
   setConsumers(running: boolean): void;
   /** Waits until the bulk consumer has processed everything queued (returns at once when it is off). */
   drainBulk(): Promise<void>;
-  /** Changes runtime settings: integrationAsBearer, adminTokenTtlSeconds, inputLimits, webhookUrl/Secret/SignTimestamp. */
+  /** Changes runtime settings: integrationAsBearer, adminTokenTtlSeconds, adminTwoFactorAuth, inputLimits, webhookUrl/Secret/SignTimestamp. */
   configure(settings: Record<string, unknown>): void;
   /** Ends every admin token now. */
   expireAdminTokens(): void;
@@ -132,6 +134,7 @@ export async function startMagentoSandbox(options: MagentoSandboxOptions = {}): 
     oauth: credentials.oauth,
     integrationAsBearer: options.integrationAsBearer ?? d.integrationAsBearer,
     adminTokenTtlMs: (options.adminTokenTtlHours ?? d.adminTokenTtlHours) * 3600_000,
+    adminTwoFactorAuth: options.adminTwoFactorAuth ?? false,
     inputLimits: { ...DEFAULT_SANDBOX_INPUT_LIMITS, ...(options.inputLimits ?? {}) },
     webhook: { url: options.webhookUrl, secret: options.webhookSecret, signTimestamp: options.webhookSignTimestamp },
     customers: options.customers ?? 60,

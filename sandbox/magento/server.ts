@@ -47,6 +47,7 @@ export interface SandboxConfig {
   oauth: { consumerKey: string; consumerSecret: string; accessToken: string; accessTokenSecret: string };
   integrationAsBearer: boolean;
   adminTokenTtlMs: number;
+  adminTwoFactorAuth: boolean;
   inputLimits: InputLimits;
   webhook: WebhookConfig;
   customers: number;
@@ -73,7 +74,7 @@ export class SandboxServer {
   constructor(readonly config: SandboxConfig, private readonly now: () => number = Date.now) {
     this.auth = new Auth({
       bearerToken: config.bearerToken, adminUser: config.adminUser, adminPassword: config.adminPassword, oauth: config.oauth,
-      integrationAsBearer: config.integrationAsBearer, adminTokenTtlMs: config.adminTokenTtlMs, now,
+      integrationAsBearer: config.integrationAsBearer, adminTokenTtlMs: config.adminTokenTtlMs, adminTwoFactorAuth: config.adminTwoFactorAuth, now,
     });
     this.bulk = new BulkQueue(now);
     this.webhooks = new WebhookSender(config.webhook);
@@ -393,6 +394,7 @@ export class SandboxServer {
     return {
       integrationAsBearer: this.auth.options.integrationAsBearer,
       adminTokenTtlSeconds: this.auth.options.adminTokenTtlMs / 1000,
+      adminTwoFactorAuth: this.auth.options.adminTwoFactorAuth,
       inputLimits: { ...this.config.inputLimits },
       webhookUrl: this.webhooks.config.url ?? null,
       webhookSecretSet: Boolean(this.webhooks.config.secret),
@@ -404,6 +406,10 @@ export class SandboxServer {
     if (body.integrationAsBearer !== undefined) {
       if (typeof body.integrationAsBearer !== 'boolean') throw new WebapiError(400, 'integrationAsBearer: expected true or false');
       this.auth.options.integrationAsBearer = body.integrationAsBearer;
+    }
+    if (body.adminTwoFactorAuth !== undefined) {
+      if (typeof body.adminTwoFactorAuth !== 'boolean') throw new WebapiError(400, 'adminTwoFactorAuth: expected true or false');
+      this.auth.options.adminTwoFactorAuth = body.adminTwoFactorAuth;
     }
     if (body.adminTokenTtlSeconds !== undefined) {
       const n = Number(body.adminTokenTtlSeconds);

@@ -226,6 +226,10 @@ describe('Magento sandbox', function () {
         s.configure({ adminTokenTtlSeconds: 0 });
         assert.strictEqual((await get(path, admin)).status, 401);
       } finally { s.configure({ integrationAsBearer: true, adminTokenTtlSeconds: 4 * 3600 }); }
+      s.configure({ adminTwoFactorAuth: true });
+      const tfa = await post('/rest/default/V1/integration/admin/token', { username: 'admin', password: 'sandbox123' }, {});
+      s.configure({ adminTwoFactorAuth: false });
+      assert.deepStrictEqual([tfa.status, tfa.json], [401, { message: 'Please use the 2fa provider-specific endpoints to obtain a token.' }]);
     });
 
     it('records every request with its auth kind and never the token', async () => {
