@@ -41,6 +41,32 @@ interface Counts {
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
+/** Where the capture middleware leaves the raw body (or why it could not read it) for the route. */
+const RAW_BODY = Symbol('magentoWebhookRawBody');
+interface CapturedBody { body?: Buffer; error?: unknown }
+
+function normalizePath(p: string): string {
+  return p.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+}
+
+function pathnameOf(req: { originalUrl?: string; url?: string }): string {
+  const url = req.originalUrl ?? req.url ?? '/';
+  const q = url.indexOf('?');
+  return normalizePath(q < 0 ? url : url.slice(0, q));
+}
+
+/** The top Express app httpNode is mounted in (Node-RED's main app), or httpNode itself. */
+function rootAppOf(app: any): any {
+  let root = app;
+  while (root && root.parent) root = root.parent;
+  return root;
+}
+
+/** Express 4 keeps the router in `_router`, Express 5 (Node-RED 5) in `router`. */
+function routerOf(app: any): any {
+  return app?._router ?? app?.router;
+}
+
 function positive(value: unknown, fallback: number, field: string, min = 0): number {
   if (value === undefined || value === null || value === '') return fallback;
   const n = Number(value);
@@ -86,6 +112,8 @@ export = function (RED: any) {
       path = String(config.url ?? '').trim();
       if (!path) throw new ValidationError('url', RED._('magento-webhook-in.errors.no-url'));
       if (!path.startsWith('/')) path = '/' + path;
+      // A literal path: the raw body is captured by exact path, before any other route or parser runs.
+      if (!/^\/[A-Za-z0-9\-._~/%]*$/.test(path)) throw new ValidationError('url', RED._('magento-webhook-in.errors.bad-url', { url: path }));
       const secret = node.credentials?.secret;
       if (typeof secret !== 'string' || secret.length === 0) throw new ValidationError('secret', RED._('magento-webhook-in.errors.no-secret'));
       const scheme: SigningScheme = (SIGNING_SCHEMES as readonly string[]).includes(config.scheme) ? config.scheme : 'body';
@@ -168,7 +196,9 @@ export = function (RED: any) {
       }
       let event: WebhookEvent;
       try {
-        const raw = await readRawBody(req, maxBytes);
+        const captured = req[RAW_BODY] as CapturedBody | undefined;
+        if (captured?.error) throw captured.error;
+        const raw = captured?.body ?? await readRawBody(req, maxBytes);
         const { timestamp } = verifyWebhook(raw, req.headers, verify);
         event = parseWebhookEvent(raw, req.headers, verify.headers, timestamp);
       } catch (err) {
@@ -227,6 +257,27 @@ export = function (RED: any) {
       });
     };
     RED.httpNode.post(path, httpMiddleware, route);
+
+    // Node-RED mounts its admin app (with a global JSON body parser) before httpNode when both share the
+    // root path, the default: by the time our route runs the raw bytes are gone. So, like core http in's
+    // "raw body" option, a middleware at the top of the root app reads the body of our path first and
+    // marks it parsed (`_body`), which every body-parser after it respects.
+    const fullPath = normalizePath(`${typeof RED.httpNode.path === 'function' ? RED.httpNode.path() : ''}${path}`);
+    const capture = (req: any, _res: unknown, next: (err?: unknown) => void): void => {
+      if (req.method !== 'POST' || req._body || pathnameOf(req) !== fullPath) return next();
+      readRawBody(req, maxBytes).then((body) => { req[RAW_BODY] = { body }; }, (error) => { req[RAW_BODY] = { error }; })
+        .then(() => {
+          req._body = true;
+          next();
+        }, next);
+    };
+    const rootApp = rootAppOf(RED.httpNode);
+    if (typeof rootApp?.use === 'function') {
+      rootApp.use(capture);
+      const stack: any[] | undefined = routerOf(rootApp)?.stack;
+      const i = stack ? stack.findIndex((layer: any) => layer?.handle === capture) : -1;
+      if (i > 0) stack!.unshift(stack!.splice(i, 1)[0]);
+    }
     node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening', { path }) });
 
     // Events accepted before a crash or restart but not taken over by the flow go out again.
@@ -243,12 +294,14 @@ export = function (RED: any) {
       closed = true;
       RED.events?.removeListener?.('flows:started', replay);
       if (hooks && typeof hooks.remove === 'function') hooks.remove(hookName);
-      const router = RED.httpNode._router ?? RED.httpNode.router;
-      const stack: any[] | undefined = router?.stack;
+      const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
       for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
         const layer = stack![i];
         if (layer.route && layer.route.path === path && layer.route.stack?.some((l: any) => l.handle === route)) stack!.splice(i, 1);
       }
+      const rootStack: any[] | undefined = routerOf(rootAppOf(RED.httpNode))?.stack;
+      const at = rootStack ? rootStack.findIndex((layer: any) => layer?.handle === capture) : -1;
+      if (at >= 0) rootStack!.splice(at, 1);
       Promise.allSettled([seen?.close(), journal?.close()]).then(() => done());
     });
   }

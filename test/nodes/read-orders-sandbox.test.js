@@ -6,6 +6,7 @@ const http = require('http');
 const os = require('os');
 const path = require('path');
 const helper = require('node-red-node-test-helper');
+const express = require('express');
 const storeConfig = require('../../dist/nodes/store-config/store-config.js');
 const readOrders = require('../../dist/nodes/read-orders/read-orders.js');
 const webhookIn = require('../../dist/nodes/webhook-in/webhook-in.js');
@@ -50,6 +51,8 @@ describe('read-orders and webhook-in against the Magento sandbox', function () {
     sandbox = await startMagentoSandbox({ port: 0, host: '127.0.0.1', seed: 11, orders: 2000 });
   });
   after(async () => { if (sandbox) await sandbox.close(); });
+  // helper.settings outlives this file: leave the runtime settings as other test files expect them.
+  after(() => helper.settings({}));
   beforeEach((done) => {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-orders-sandbox-'));
     helper.settings({ userDir });
@@ -66,7 +69,11 @@ describe('read-orders and webhook-in against the Magento sandbox', function () {
 
   function webhookModule(RED) {
     RED.hooks = realHooks;
-    app = RED.httpNode;
+    // As in Node-RED with httpAdminRoot = httpNodeRoot = '/': the admin app's global JSON parser runs
+    // before httpNode's routes.
+    app = express();
+    app.use(express.json());
+    app.use(RED.httpNode);
     return webhookIn(RED);
   }
 

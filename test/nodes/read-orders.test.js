@@ -36,6 +36,8 @@ describe('magento-read-orders node (fake Magento client)', function () {
   let userDir;
   let magento;
 
+  // helper.settings outlives this file: leave the runtime settings as other test files expect them.
+  after(() => helper.settings({}));
   beforeEach((done) => {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'read-orders-'));
     helper.settings({ userDir });

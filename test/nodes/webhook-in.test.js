@@ -6,6 +6,7 @@ const os = require('os');
 const path = require('path');
 const sinon = require('sinon');
 const helper = require('node-red-node-test-helper');
+const express = require('express');
 const webhookIn = require('../../dist/nodes/webhook-in/webhook-in.js');
 const { computeSignature } = require('../../dist/lib/orders');
 const { SqliteRetryQueueStore } = require('../../dist/lib/stores/sqlite-queue');
@@ -25,7 +26,11 @@ describe('magento-webhook-in node', function () {
   // runtime's real hooks, and serve its httpNode app on 127.0.0.1:0.
   function webhookModule(RED) {
     RED.hooks = realHooks;
-    app = RED.httpNode;
+    // As in Node-RED with httpAdminRoot = httpNodeRoot = '/': the admin app's global JSON parser runs
+    // before httpNode's routes.
+    app = express();
+    app.use(express.json());
+    app.use(RED.httpNode);
     return webhookIn(RED);
   }
   // A downstream node that takes an event over (completes it), like idempotency-gate does.
@@ -36,6 +41,8 @@ describe('magento-webhook-in node', function () {
     });
   }
 
+  // helper.settings outlives this file: leave the runtime settings as other test files expect them.
+  after(() => helper.settings({}));
   beforeEach((done) => {
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-in-'));
     helper.settings({ userDir });
