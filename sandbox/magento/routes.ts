@@ -414,7 +414,16 @@ export const ROUTES: Route[] = [
   // Magento_Catalog
   {
     method: 'GET', path: '/products', resource: 'Magento_Catalog::products',
-    handle: (w, c) => searchRows([...w.catalog.products.values()].map((p) => ({ ...p, entity_id: p.id } as unknown as Obj)), criteria(w, c, true), PRODUCT_COLUMNS, productRow(w, c.storeId)),
+    handle: (w, c) => {
+      // EAV attributes (url_key, tax_class_id, color, ...) filter like columns, as in Magento's product collection.
+      const columns = new Set(PRODUCT_COLUMNS.columns);
+      const rows = [...w.catalog.products.values()].map((p) => {
+        const row: Obj = { ...p, entity_id: p.id, ...(c.storeId ? p.storeValues?.[c.storeId] : undefined) };
+        for (const a of p.custom_attributes) { row[a.attribute_code] = a.value; columns.add(a.attribute_code); }
+        return row;
+      });
+      return searchRows(rows, criteria(w, c, true), { columns, dateColumns: PRODUCT_COLUMNS.dateColumns }, productRow(w, c.storeId));
+    },
   },
   {
     method: 'GET', path: '/products/:sku', resource: 'Magento_Catalog::products',

@@ -416,6 +416,8 @@ describe('Magento sandbox', function () {
       assert.deepStrictEqual(missing.json, { message: "The product that was requested doesn't exist. Verify the product and try again." });
       const disabled = await get(`/rest/default/V1/products?${sc({ groups: [[['status', 2]]] })}`);
       assert.strictEqual(disabled.json.total_count, 0);
+      const byAttr = await get(`/rest/default/V1/products?${sc({ groups: [[['color', 'Gray']], [['size', 'M']]] })}`);
+      assert.deepStrictEqual(byAttr.json.items.map((p) => p.sku), ['MH01-M-Gray']);
     });
 
     it('store configs, store views and customers', async () => {
