@@ -536,13 +536,39 @@ export class OrderBook {
       else if (group.length === 1 && group[0].field === 'order_id' && group[0].conditionType === 'in') orderIds = (group[0].value as Array<string | number>).map(Number);
     }
     const of = kind === 'invoice' ? (id: number) => this.invoicesOf(id) : (id: number) => this.shipmentsOf(id);
-    const rows: Row[] = [];
-    if (orderIds) {
-      for (const id of orderIds) if (this.find(id)) rows.push(...of(id));
-    } else {
-      for (let id = 1; id < this.nextEntityId; id++) rows.push(...of(id));
+    const docs = kind === 'invoice' ? this.invoiceDocs : this.shipmentDocs;
+    const seededStates = kind === 'invoice' ? ['processing', 'complete'] : ['complete'];
+    const self = this;
+    // Documents in entity_id order without holding them all: seeded documents share their order's id.
+    function* all(): Generator<Row> {
+      if (orderIds) {
+        for (const id of orderIds) if (self.find(id)) yield* of(id);
+        return;
+      }
+      for (let i = 0; i < self.seededCount; i++) {
+        if (!seededStates.includes(self.seedState(i))) continue;
+        for (const d of of(i + 1)) if (d.entity_id <= self.seededCount) yield d;
+      }
+      const created: Row[] = [];
+      for (const list of docs.values()) for (const d of list) if ((d.entity_id as number) > self.seededCount) created.push(d);
+      created.sort((a, b) => (a.entity_id as number) - (b.entity_id as number));
+      yield* created;
     }
-    return searchRows(rows, c, spec, (r) => stripNulls(r) as Row);
+    const view = (r: Row): Row => stripNulls(r) as Row;
+    if (c.sortOrders?.length) return searchRows(all(), c, spec, view);
+    // No sort: count first, then keep only the page (the last page when past the end, as Magento does).
+    const pred = compileCriteria(c, spec);
+    let total = 0;
+    for (const r of all()) if (pred(r)) total++;
+    const { offset, limit } = effectivePage(total, c.pageSize, c.currentPage);
+    const items: Row[] = [];
+    let n = 0;
+    for (const r of all()) {
+      if (!pred(r)) continue;
+      if (n >= offset && items.length < limit) items.push(view(r));
+      if (++n >= offset + limit) break;
+    }
+    return { items, search_criteria: echoCriteria(c), total_count: total };
   }
 
   findDoc(kind: 'invoice' | 'shipment', id: number): Order | undefined {

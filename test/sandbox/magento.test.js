@@ -301,6 +301,22 @@ describe('Magento sandbox', function () {
       assert.strictEqual(missing.json.message, "The entity that was requested doesn't exist. Verify the entity and try again.");
     });
 
+    it('lists every invoice and shipment in entity_id order, seeded ones with their order, new ones after', async () => {
+      const orders = (await get(`/rest/default/V1/orders?${sc({ pageSize: 120 })}`)).json.items;
+      const invoiced = orders.filter((o) => o.state === 'processing' || o.state === 'complete').map((o) => o.entity_id);
+      const [o] = await s.placeOrders(1);
+      const invoiceId = (await post(`/rest/default/V1/order/${o.entity_id}/invoice`, {})).json;
+      const all = await get(`/rest/default/V1/invoices?${sc({ pageSize: 300 })}`);
+      assert.strictEqual(all.json.total_count, invoiced.length + 1);
+      assert.deepStrictEqual(all.json.items.map((i) => i.order_id), [...invoiced, o.entity_id]);
+      assert.strictEqual(all.json.items[all.json.items.length - 1].entity_id, invoiceId);
+      const lastPage = await get(`/rest/default/V1/invoices?${sc({ pageSize: 10, currentPage: 999 })}`);
+      assert.strictEqual(lastPage.json.items[lastPage.json.items.length - 1].entity_id, invoiceId);
+      const shipped = orders.filter((x) => x.state === 'complete').length;
+      assert.strictEqual((await get(`/rest/default/V1/shipments?${sc({ pageSize: 1 })}`)).json.total_count, shipped);
+      assert.strictEqual((await get(`/rest/default/V1/invoices/${invoiceId}`)).json.order_id, o.entity_id);
+    });
+
     it('holds, unholds, cancels and comments', async () => {
       const o = await pendingOrder();
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/hold`)).json, true);
