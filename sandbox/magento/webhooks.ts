@@ -25,6 +25,8 @@ export interface Delivery {
   attempt: number;
   duplicate: boolean;
   status?: number;
+  /** First 500 characters of the receiver's answer when it was not 2xx. */
+  response?: string;
   error?: string;
   time: string;
 }
@@ -116,8 +118,11 @@ export class WebhookSender {
         timeout: 10_000,
       }, (res) => {
         record.status = res.statusCode;
-        res.resume();
-        res.on('end', () => resolve(record));
+        const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => { if (!ok && text.length < 500) text += chunk; });
+        res.on('end', () => { if (!ok && text) record.response = text.slice(0, 500); resolve(record); });
         res.on('error', () => resolve(record));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
