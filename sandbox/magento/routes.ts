@@ -511,12 +511,3 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
   }
   return found;
 }
-
-/** Any route with this path but another method (Magento still answers "Request does not match any route."). */
-export function hasBodyParam(body: unknown, name: string): boolean {
-  return field(body, name) !== undefined && field(body, name) !== null;
-}
-
-export function routeExists(path: string): boolean {
-  return ROUTES.some((r) => r.regex!.test(path));
-}

@@ -11,7 +11,7 @@ import { Catalog } from './catalog';
 import { Faults, validateFaults, type FaultConfig } from './faults';
 import type { Order } from './order-factory';
 import { OrderBook, type OrderEvent } from './orders';
-import { RawJson, hasBodyParam, matchRoute, routeExists, type InputLimits, type RouteContext, type World } from './routes';
+import { RawJson, hasBodyParam, matchRoute, type InputLimits, type RouteContext, type World } from './routes';
 import { applyFields } from './search';
 import { storeByCode } from './stores';
 import { WebhookSender, type WebhookConfig } from './webhooks';
@@ -258,9 +258,6 @@ export class SandboxServer {
     } catch (err) {
       const e = err instanceof WebapiError ? err : new WebapiError(500, 'Internal Error. Details are available in Magento log file. Report ID: %1', [`webapi-sandbox-${this.seq + 1}`]);
       if (!(err instanceof WebapiError)) process.emitWarning(`magento sandbox: ${(err as Error)?.stack ?? String(err)}`);
-      if (e.status === 404 && e.rawMessage === 'Request does not match any route.' && routeExists(routePath)) {
-        // Magento answers a known path with the wrong method the same way.
-      }
       this.send(res, e.status, e.body(), e.headers);
       done(e.status, { error: e.rawMessage });
     }
