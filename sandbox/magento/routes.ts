@@ -511,3 +511,7 @@ export function matchRoute(method: string, path: string): RouteMatch | undefined
   }
   return found;
 }
+
+export function hasBodyParam(body: unknown, name: string): boolean {
+  return field(body, name) !== undefined && field(body, name) !== null;
+}
