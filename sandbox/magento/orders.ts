@@ -35,6 +35,12 @@ export interface InvoiceRequest {
   comment?: { comment?: string; is_visible_on_front?: number | boolean };
 }
 
+/** Magento's default statuses per state (sales_order_status_state). */
+const STATE_STATUSES: Record<string, string[]> = {
+  new: ['pending'], pending_payment: ['pending_payment'], processing: ['processing', 'fraud'], complete: ['complete'],
+  closed: ['closed'], canceled: ['canceled'], holded: ['holded'], payment_review: ['payment_review', 'fraud'],
+};
+
 const MONOTONIC = new Set(['entity_id', 'created_at', 'updated_at']);
 const HEADER_COLUMNS = new Set(['entity_id', 'created_at', 'updated_at', 'state', 'status']);
 const RANGE_CONDITIONS = new Set(['eq', 'gt', 'gteq', 'lt', 'lteq', 'from', 'to', 'moreq']);
@@ -715,9 +721,14 @@ export class OrderBook {
 
   addComment(entityId: number, history: Record<string, unknown>): boolean {
     this.get(entityId);
+    const status = typeof history.status === 'string' && history.status ? history.status : undefined;
+    // Magento 2.4.7+: a comment may move the status only within the order's current state.
+    if (status && !(STATE_STATUSES[this.get(entityId).state] ?? []).includes(status)) {
+      throw new WebapiError(400, 'Unable to add comment: The status "%1" is not part of the order status history.', [status]);
+    }
     const order = this.mutable(entityId);
     const at = this.stamp();
-    if (typeof history.status === 'string' && history.status) order.status = history.status;
+    if (status) order.status = status;
     order.status_histories.unshift(this.history(order, at, history.comment === undefined ? null : String(history.comment), order.status, 'order',
       history.is_customer_notified ? 1 : 0, history.is_visible_on_front ? 1 : 0));
     this.touched(order, at);

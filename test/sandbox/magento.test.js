@@ -326,6 +326,8 @@ describe('Magento sandbox', function () {
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/hold`)).json.message, 'A hold action is not available.');
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/unhold`)).json, true);
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/comments`, { statusHistory: { comment: 'Picked', is_customer_notified: 0, is_visible_on_front: 0 } })).json, true);
+      const wrong = await post(`/rest/default/V1/orders/${o.entity_id}/comments`, { statusHistory: { comment: 'x', status: 'complete' } });
+      assert.deepStrictEqual([wrong.status, wrong.json], [400, { message: 'Unable to add comment: The status "%1" is not part of the order status history.', parameters: ['complete'] }]);
       assert.strictEqual((await post(`/rest/default/V1/orders/${o.entity_id}/cancel`)).json, true);
       const c = (await get(`/rest/default/V1/orders/${o.entity_id}`)).json;
       assert.strictEqual(c.state, 'canceled');
