@@ -379,6 +379,14 @@ describe('example flows (examples/)', function () {
       await S.waitFor(`order ${number} in the ERP after retries`, () => erpOrder(number), { timeoutMs: 60000 });
       assert.strictEqual(erpFaults(), faults + 3);
       assert.deepStrictEqual(erpPosts(number).map((r) => r.status), [201]);
+      // The three failures were one queue entry (attempts 1, 2, 3), finished by the success coming back:
+      // nothing waits, nothing is left in flight.
+      await S.waitFor('no retry waiting or in flight', async () => {
+        stack.comms.debug.length = 0;
+        await S.inject(stack, ids(nodes, 'list waiting retries', 'inject'));
+        const waiting = await queueAnswer('list');
+        return waiting.count === 0;
+      }, { timeoutMs: 15000, intervalMs: 300 });
 
       // Validation: the ERP refuses (400) -> a dead letter at once, listed, retried by command -> it arrives.
       await S.inject(stack, ids(nodes, 'ERP: next order refused (400)', 'inject'));
