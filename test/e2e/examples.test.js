@@ -148,9 +148,20 @@ describe('example flows (examples/)', function () {
       }
     });
 
-    /** Deploys an example and checks Node-RED took it without complaint. */
+    it('lists the seven examples in Node-RED\'s Import > Examples menu under the package', async function () {
+      const modules = await S.http('GET', `${stack.nodeRedUrl}/library/examples/flows/`);
+      assert.ok(modules.body.includes(S.PACKAGE.name), JSON.stringify(modules.body));
+      const listed = await S.http('GET', `${stack.nodeRedUrl}/library/examples/flows/${S.PACKAGE.name}`);
+      assert.deepStrictEqual(listed.body.map((e) => e.fn), FILES.map((f) => path.basename(f, '.json')));
+    });
+
+    /** Deploys an example as the editor imports it from the examples library, and checks Node-RED took it without complaint. */
     async function deployed(prefix) {
-      const nodes = example(prefix);
+      const file = FILES.find((f) => f.startsWith(prefix + ' '));
+      const served = await S.http('GET', `${stack.nodeRedUrl}/library/examples/flows/${S.PACKAGE.name}/${encodeURIComponent(path.basename(file, '.json'))}`);
+      assert.strictEqual(served.status, 200);
+      const nodes = served.body;
+      assert.deepStrictEqual(nodes, EXAMPLES[file], 'Node-RED serves the example file as it is');
       const lines = await S.deploy(stack, nodes);
       const problems = lines.filter((l) => /\[(error|warn)\]|unknown|missing node types/i.test(l));
       assert.deepStrictEqual(problems, [], `deploying ${prefix} was not clean`);
