@@ -8,7 +8,7 @@
 import type { Catalog } from './catalog';
 import { magentoDate } from './dates';
 import { KIND, Rng, hash32 } from './prng';
-import { buildOrder, incrementIdFor, invoiceTotals, round2, snapshotLines, syncAssignmentItems, type LineProduct, type Order, type OrderItem, type SeedState } from './order-factory';
+import { buildOrder, drawCustomer, incrementIdFor, invoiceTotals, round2, snapshotLines, syncAssignmentItems, type LineProduct, type Order, type OrderItem, type SeedState } from './order-factory';
 import { compileCriteria, compileFilter, comparator, echoCriteria, effectivePage, searchRows, type ColumnSpec, type Criteria, type Row, type SearchResult } from './search';
 import { WebapiError, entityNotFound } from './webapi-error';
 import type { Filter } from '../../lib/magento/types';
@@ -42,8 +42,14 @@ const STATE_STATUSES: Record<string, string[]> = {
 };
 
 const MONOTONIC = new Set(['entity_id', 'created_at', 'updated_at']);
-const HEADER_COLUMNS = new Set(['entity_id', 'created_at', 'updated_at', 'state', 'status']);
+const HEADER_COLUMNS = new Set(['entity_id', 'created_at', 'updated_at', 'state', 'status', 'increment_id', 'store_id', 'customer_id',
+  'customer_is_guest', 'customer_group_id', 'customer_email', 'customer_firstname', 'customer_lastname', 'order_currency_code',
+  'base_currency_code', 'store_currency_code']);
 const RANGE_CONDITIONS = new Set(['eq', 'gt', 'gteq', 'lt', 'lteq', 'from', 'to', 'moreq']);
+const LOWER_BOUNDS = new Set(['gt', 'gteq', 'from', 'moreq']);
+const UPPER_BOUNDS = new Set(['lt', 'lteq', 'to']);
+/** Above this many candidate seeded orders, residual filters go through a cached prefix-count index. */
+const INDEX_THRESHOLD = 2000;
 const DATE_COLUMNS = new Set(['created_at', 'updated_at', 'customer_dob']);
 
 /**
@@ -119,6 +125,7 @@ export class OrderBook {
   // Built orders are kept briefly (actions read them again); their JSON longer: strings cost the GC nothing.
   private readonly cache = new Lru<Order>(256);
   private readonly jsonCache: JsonLru;
+  private readonly prefixes = new Map<string, Int32Array>();
   private readonly invoiceDocs = new Map<number, Order[]>();
   private readonly shipmentDocs = new Map<number, Order[]>();
   private nextEntityId: number;
@@ -222,7 +229,14 @@ export class OrderBook {
   /** The columns of seeded order i that need no build (its state comes from the seed alone). */
   private header(i: number): Row {
     const state = this.seedState(i);
-    return { entity_id: i + 1, created_at: magentoDate(this.createdMs(i)), updated_at: magentoDate(this.updatedMs(i)), state, status: state === 'new' ? 'pending' : state };
+    const who = drawCustomer(Rng.for(this.seed, KIND.order, i), i + 1, this.catalog.customers);
+    return {
+      entity_id: i + 1, created_at: magentoDate(this.createdMs(i)), updated_at: magentoDate(this.updatedMs(i)), state, status: state === 'new' ? 'pending' : state,
+      increment_id: incrementIdFor(i + 1, who.store.id), store_id: who.store.id, customer_id: who.customer?.id ?? null,
+      customer_is_guest: who.customer ? 0 : 1, customer_group_id: who.customer ? who.customer.group_id : 0, customer_email: who.email,
+      customer_firstname: who.firstname, customer_lastname: who.lastname, order_currency_code: who.store.default_display_currency_code,
+      base_currency_code: who.store.base_currency_code, store_currency_code: who.store.base_currency_code,
+    };
   }
 
   private seeded(i: number): Order {
@@ -310,6 +324,21 @@ export class OrderBook {
           lo = start; hi = Math.max(start, end);
           for (let i = lo; i < hi; i++) if (!test(i)) { lo = hi; break; }
         }
+      } else if (group.every((g) => MONOTONIC.has(g.field) && LOWER_BOUNDS.has(g.conditionType ?? 'eq'))) {
+        // OR of lower bounds on monotonic columns: a suffix, from the earliest start (the keyset cursor's group).
+        let start = hi;
+        for (const g of group) {
+          const pred = compileFilter(g, spec);
+          start = Math.min(start, this.firstTrue(lo, hi, (i) => pred({ [g.field]: this.seededKey(i, g.field) })));
+        }
+        lo = Math.max(lo, start);
+      } else if (group.every((g) => MONOTONIC.has(g.field) && UPPER_BOUNDS.has(g.conditionType ?? 'eq'))) {
+        let end = lo;
+        for (const g of group) {
+          const pred = compileFilter(g, spec);
+          end = Math.max(end, this.firstTrue(lo, hi, (i) => !pred({ [g.field]: this.seededKey(i, g.field) })));
+        }
+        hi = Math.min(hi, end);
       } else residual.push(group);
     }
     if (hi < lo) hi = lo;
@@ -337,6 +366,22 @@ export class OrderBook {
     if (!residualPred) {
       seededTotal = hi - lo - (mHi - mLo);
       seededAt = (rank) => this.nthFree(lo, rank, mLo);
+    } else if (hi - lo > INDEX_THRESHOLD) {
+      // Seeded data never changes: count matches once per filter, then every page is a binary search.
+      const prefix = this.prefixIndex(JSON.stringify([residual, cheap]), residualPred, rowOf);
+      const matchedMutated: number[] = [];
+      for (let m = mLo; m < mHi; m++) {
+        const i = this.mutated[m];
+        if (prefix[i + 1] - prefix[i] === 1) matchedMutated.push(i);
+      }
+      seededTotal = prefix[hi] - prefix[lo] - matchedMutated.length;
+      const matchAt = (g: number): number => this.firstTrue(0, this.seededCount, (k) => prefix[k + 1] > g);
+      seededAt = (rank) => {
+        let g = prefix[lo] + rank;
+        let idx = matchAt(g);
+        for (let m = 0; m < matchedMutated.length && matchedMutated[m] <= idx; m++) idx = matchAt(++g);
+        return idx;
+      };
     } else {
       const matches: number[] = [];
       let m = mLo;
@@ -399,6 +444,17 @@ export class OrderBook {
 
   private compareKey(i: number, field: string, value: unknown): number {
     return cmpKeys(this.seededKey(i, field), field === 'entity_id' ? value : normalizeDate(String(value)));
+  }
+
+  /** prefix[k] = how many seeded orders among 0..k-1 match (their seeded state, whatever changed since). */
+  private prefixIndex(key: string, pred: (r: Row) => boolean, rowOf: (i: number) => Row): Int32Array {
+    const hit = this.prefixes.get(key);
+    if (hit) return hit;
+    const prefix = new Int32Array(this.seededCount + 1);
+    for (let i = 0; i < this.seededCount; i++) prefix[i + 1] = prefix[i] + (pred(rowOf(i)) ? 1 : 0);
+    this.prefixes.set(key, prefix);
+    if (this.prefixes.size > 8) this.prefixes.delete(this.prefixes.keys().next().value as string);
+    return prefix;
   }
 
   /** Smallest i in [lo, hi) with test(i) true (test monotone false→true), else hi. */
