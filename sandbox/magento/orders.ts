@@ -8,7 +8,8 @@
 import type { Catalog } from './catalog';
 import { magentoDate } from './dates';
 import { KIND, Rng, hash32 } from './prng';
-import { buildOrder, drawCustomer, incrementIdFor, invoiceTotals, round2, snapshotLines, syncAssignmentItems, type LineProduct, type Order, type OrderItem, type SeedState } from './order-factory';
+import { invoiceDocument, shipmentDocument } from './documents';
+import { buildOrder, drawCustomer, incrementIdFor, round2, snapshotLines, syncAssignmentItems, type LineProduct, type Order, type OrderItem, type SeedState } from './order-factory';
 import { compileCriteria, compileFilter, comparator, echoCriteria, effectivePage, searchRows, type ColumnSpec, type Criteria, type Row, type SearchResult } from './search';
 import { WebapiError, entityNotFound } from './webapi-error';
 import type { Filter } from '../../lib/magento/types';
@@ -536,7 +537,7 @@ export class OrderBook {
     const o = this.seeded(entityId - 1);
     if (o.state !== 'processing' && o.state !== 'complete') return [];
     const qtys = new Map<number, number>((o.items as OrderItem[]).map((it) => [it.item_id, it.qty_ordered]));
-    return [this.invoiceDoc(o, entityId, qtys, true, o.updated_at)];
+    return [invoiceDocument(o, entityId, qtys, true, o.updated_at)];
   }
 
   private seededShipments(entityId: number): Order[] {
@@ -544,7 +545,7 @@ export class OrderBook {
     const o = this.seeded(entityId - 1);
     if (o.state !== 'complete') return [];
     const qtys = new Map<number, number>((o.items as OrderItem[]).filter((it) => !it.parent_item_id).map((it) => [it.item_id, it.qty_ordered]));
-    return [this.shipmentDoc(o, entityId, qtys, [], o.updated_at)];
+    return [shipmentDocument(o, entityId, qtys, [], o.updated_at)];
   }
 
   invoicesOf(entityId: number): Order[] {
@@ -553,41 +554,6 @@ export class OrderBook {
 
   shipmentsOf(entityId: number): Order[] {
     return this.shipmentDocs.get(entityId) ?? this.seededShipments(entityId);
-  }
-
-  private invoiceDoc(order: Order, id: number, qtys: Map<number, number>, includeShipping: boolean, at: string): Order {
-    const totals = invoiceTotals(order, qtys, includeShipping);
-    return {
-      entity_id: id, order_id: order.entity_id, increment_id: incrementIdFor(id, order.store_id), state: 2, can_void_flag: 0,
-      created_at: at, updated_at: at, store_id: order.store_id, billing_address_id: order.billing_address_id, email_sent: 0,
-      base_currency_code: order.base_currency_code, order_currency_code: order.order_currency_code, store_currency_code: order.store_currency_code,
-      global_currency_code: order.global_currency_code, base_to_order_rate: order.base_to_order_rate, ...totals,
-      items: (order.items as OrderItem[]).filter((it) => qtys.has(it.item_id)).map((it, n) => ({
-        entity_id: id * 100 + n, parent_id: id, order_item_id: it.item_id, product_id: it.product_id, sku: it.sku, name: it.name,
-        qty: qtys.get(it.item_id), price: it.price, base_price: it.base_price, row_total: round2(it.row_total * (qtys.get(it.item_id)! / it.qty_ordered)),
-        tax_amount: round2(it.tax_amount * (qtys.get(it.item_id)! / it.qty_ordered)), discount_amount: round2(it.discount_amount * (qtys.get(it.item_id)! / it.qty_ordered)),
-      })),
-      comments: [],
-    };
-  }
-
-  private shipmentDoc(order: Order, id: number, qtys: Map<number, number>, tracks: ShipRequest['tracks'], at: string): Order {
-    let total = 0;
-    for (const q of qtys.values()) total += q;
-    return {
-      entity_id: id, order_id: order.entity_id, increment_id: incrementIdFor(id, order.store_id), created_at: at, updated_at: at,
-      store_id: order.store_id, total_qty: total, customer_id: order.customer_id, billing_address_id: order.billing_address_id,
-      shipping_address_id: order.billing_address_id + 1, email_sent: null, packages: [],
-      items: (order.items as OrderItem[]).filter((it) => qtys.has(it.item_id)).map((it, n) => ({
-        entity_id: id * 100 + n, parent_id: id, order_item_id: it.item_id, product_id: it.product_id, sku: it.sku, name: it.name,
-        qty: qtys.get(it.item_id), price: it.price, weight: it.weight,
-      })),
-      tracks: (tracks ?? []).map((t, n) => ({
-        entity_id: id * 100 + n, parent_id: id, order_id: order.entity_id, track_number: String(t.track_number), title: t.title ?? null,
-        carrier_code: t.carrier_code ?? 'custom', created_at: at, updated_at: at,
-      })),
-      comments: [],
-    };
   }
 
   /** Every invoice (or shipment) matching `c`; narrows to the named orders when an order_id filter allows. */
@@ -713,7 +679,7 @@ export class OrderBook {
     }
     const id = this.nextShipmentId++;
     if (!this.shipmentDocs.has(entityId)) this.shipmentDocs.set(entityId, [...this.seededShipments(entityId)]);
-    const doc = this.shipmentDoc(order, id, qtys, req.tracks, at);
+    const doc = shipmentDocument(order, id, qtys, req.tracks, at);
     if (req.notify) doc.email_sent = 1;
     if (req.appendComment && req.comment?.comment) doc.comments.push({ entity_id: id * 100, parent_id: id, comment: req.comment.comment, is_customer_notified: req.notify ? 1 : 0, is_visible_on_front: req.comment.is_visible_on_front ? 1 : 0, created_at: at });
     this.shipmentDocs.get(entityId)!.push(doc);
@@ -746,7 +712,7 @@ export class OrderBook {
     const at = this.stamp();
     const firstInvoice = this.invoicesOf(entityId).length === 0 && order.total_invoiced === 0;
     const id = this.nextInvoiceId++;
-    const doc = this.invoiceDoc(order, id, qtys, firstInvoice, at);
+    const doc = invoiceDocument(order, id, qtys, firstInvoice, at);
     for (const [itemId, qty] of qtys) {
       const it = (order.items as OrderItem[]).find((x) => x.item_id === itemId)!;
       const share = qty / it.qty_ordered;
