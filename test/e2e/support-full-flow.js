@@ -5,7 +5,6 @@
  * spawn, readiness) deploying flows/magento-erp.json with the flow's environment pointing at both.
  */
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 
@@ -22,17 +21,6 @@ const FLOW_FILE = path.join(ROOT, 'flows', 'magento-erp.json');
 /** Variables the flow reads: none may leak in from the machine running the tests. */
 const FLOW_ENV = /^(MAGENTO_|SANDBOX_|ERP_|WEBHOOK_SECRET$|ORDER_POLL_SECONDS$|MSI_DEFAULT_SOURCE$|PORT$|NODE_RED_)/;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Polls `check` until it returns a truthy value or the deadline passes; then fails with `what` and,
  * when given, `explain()` — what is still missing — so a red test says why.
@@ -45,6 +33,7 @@ async function waitFor(what, check, { timeoutMs = 120000, intervalMs = 250, expl
       const value = await check();
       if (value) return value;
     } catch (err) {
+      if (err && err.fatal) throw err;
       last = err;
     }
     if (Date.now() > deadline) {
@@ -89,9 +78,11 @@ async function startFullFlow(options = {}) {
   const webhookSecret = 'e2e-webhook-secret-' + Math.random().toString(36).slice(2);
   const nodes = JSON.parse(fs.readFileSync(FLOW_FILE, 'utf8'));
   const webhookIn = nodes.find((n) => n.type === 'magento-webhook-in');
-  const port = await freePort();
-  const nodeRedUrl = `http://127.0.0.1:${port}`;
-  const stack = { logs: [], nodes, nodeRedUrl, webhookSecret };
+  const webhookPath = '/' + String(webhookIn.url).replace(/^\/+/, '');
+  // Port 0: Node-RED takes a free port itself and logs it. A port picked here and handed over could be
+  // taken meanwhile by another test's server (other suites run at the same time).
+  const port = 0;
+  const stack = { logs: [], nodes, webhookSecret };
   const cleanups = [];
   stack.stop = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
@@ -107,14 +98,13 @@ async function startFullFlow(options = {}) {
       port: 0,
       seed,
       orders: options.orders ?? 20,
-      webhookUrl: nodeRedUrl + '/' + String(webhookIn.url).replace(/^\/+/, ''),
       webhookSecret,
       webhookSignTimestamp: webhookIn.scheme === 'timestamp.body',
     });
     cleanups.push(() => stack.magento.close());
     const { catalog, sources } = await readCatalog(stack.magento.url, stack.magento.credentials.bearerToken);
     stack.erp = await startDemoErp({
-      port: 0, host: '127.0.0.1', seed, catalog, sources, integrationUrl: nodeRedUrl, token: options.erpToken,
+      port: 0, host: '127.0.0.1', seed, catalog, sources, token: options.erpToken,
     });
     cleanups.push(() => stack.erp.close());
 
@@ -130,7 +120,7 @@ async function startFullFlow(options = {}) {
     creds[webhookIn.id] = { secret: webhookSecret };
     fs.writeFileSync(credFile, JSON.stringify(creds, null, 2));
 
-    keepRawWebhookBody(prepared.settingsFile, '/' + String(webhookIn.url).replace(/^\/+/, ''));
+    keepRawWebhookBody(prepared.settingsFile, webhookPath);
 
     const env = {};
     for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
@@ -160,9 +150,20 @@ async function startFullFlow(options = {}) {
       },
     });
     cleanups.push(() => stack.nodeRed.stop(15000));
-    const sets = await waitForNodeRed(stack.nodeRed, 120000);
+    const listening = await waitFor('Node-RED to listen', () => {
+      for (const l of stack.logs) {
+        const m = /Server now running at (http:\/\/127\.0\.0\.1:\d+)/.exec(l);
+        if (m) return m[1];
+      }
+      if (stack.nodeRed.child.exitCode !== null) throw Object.assign(new Error('Node-RED exited while starting'), { fatal: true });
+      return undefined;
+    }, { timeoutMs: 120000, explain: () => stack.logs.slice(-30).join('\n') });
+    stack.nodeRedUrl = listening;
+    const sets = await waitForNodeRed({ ...stack.nodeRed, url: listening }, 120000);
     const broken = sets.filter((s) => loadError(s)).map((s) => `${s.id}: ${loadError(s)}`);
     if (broken.length) throw new Error(`Node-RED could not load: ${broken.join('; ')}`);
+    stack.magento.configure({ webhookUrl: stack.nodeRedUrl + webhookPath });
+    stack.erp.setIntegrationUrl(stack.nodeRedUrl);
     await waitFor('Node-RED to start the flows', () => stack.logs.some((l) => /Started flows/.test(l)), {
       timeoutMs: 60000, explain: () => stack.logs.slice(-30).join('\n'),
     });
@@ -195,4 +196,4 @@ function problemLines(stack) {
   return stack.logs.filter((l) => /\[(error|warn)\]/.test(l));
 }
 
-module.exports = { startFullFlow, waitFor, postJson, problemLines, freePort, FLOW_FILE, ROOT };
+module.exports = { startFullFlow, waitFor, postJson, problemLines, FLOW_FILE, ROOT };
