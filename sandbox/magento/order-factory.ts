@@ -76,13 +76,13 @@ function pickPayment(rng: Rng): (typeof PAYMENTS)[number] {
   return PAYMENTS[0];
 }
 
-function orderAddress(type: 'billing' | 'shipping', base: Address, email: string, orderId: number, customerId: number | null): Record<string, unknown> {
+function orderAddress(type: 'billing' | 'shipping', base: Address, email: string, orderId: number, customerId: number | undefined): Record<string, unknown> {
   const region = typeof base.region === 'string' ? { region: base.region, region_code: base.region_code, region_id: base.region_id } : base.region;
   return {
-    address_type: type, city: base.city, company: base.company ?? null, country_id: base.country_id, customer_address_id: customerId ? base.id : null,
+    address_type: type, city: base.city, company: base.company, country_id: base.country_id, customer_address_id: customerId ? base.id : undefined,
     customer_id: customerId, email, entity_id: orderId * 2 - (type === 'billing' ? 1 : 0), firstname: base.firstname, lastname: base.lastname,
     parent_id: orderId, postcode: base.postcode, region: region.region, region_code: region.region_code, region_id: region.region_id,
-    street: [...base.street], telephone: base.telephone, vat_id: base.vat_id ?? null,
+    street: [...base.street], telephone: base.telephone, vat_id: base.vat_id,
   };
 }
 
@@ -100,7 +100,7 @@ function lineItem(v: LineValues): OrderItem {
     product_id: v.productId, product_type: v.type, sku: v.sku, name: v.name, weight: v.weight, row_weight: v.rowWeight,
     is_virtual: 0, is_qty_decimal: 0, no_discount: 0, free_shipping: 0,
     qty_ordered: v.qty, qty_invoiced: 0, qty_shipped: 0, qty_canceled: 0, qty_refunded: 0,
-    price: v.price, base_price: v.basePrice, original_price: v.price, base_original_price: v.basePrice as number | null,
+    price: v.price, base_price: v.basePrice, original_price: v.price, base_original_price: v.basePrice as number | undefined,
     price_incl_tax: v.priceInclTax, base_price_incl_tax: v.basePriceInclTax,
     row_total: v.rowTotal, base_row_total: v.baseRowTotal, row_total_incl_tax: v.rowTotalInclTax, base_row_total_incl_tax: v.baseRowTotalInclTax,
     row_invoiced: 0, base_row_invoiced: 0,
@@ -152,7 +152,7 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
   const { customer, store, address, firstname, lastname, email } = drawCustomer(rng, entityId, opts.customers);
   const rate = store.rate;
   const taxPercent = store.id === 1 ? (rng.chance(0.5) ? 8.25 : 0) : store.id === 2 ? 20 : 19;
-  const coupon = rng.chance(0.25) ? 'SAVE10' : null;
+  const coupon = rng.chance(0.25) ? 'SAVE10' : undefined;
   const discountPercent = coupon ? 10 : 0;
 
   // Lines.
@@ -197,7 +197,7 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
         weight: line.weight, rowWeight: 0, price: 0, basePrice: 0, priceInclTax: 0, basePriceInclTax: 0, rowTotal: 0, baseRowTotal: 0, rowTotalInclTax: 0,
         baseRowTotalInclTax: 0, tax: 0, baseTax: 0, taxPercent: 0, discount: 0, baseDiscount: 0, discountPercent: 0,
       });
-      child.base_original_price = null;
+      child.base_original_price = undefined;
       child.parent_item_id = parentId;
       items.push(parent, child);
     } else {
@@ -215,8 +215,8 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
   const payment = freeShipping && baseGrand === 0 ? PAYMENTS[4] : pickPayment(rng);
   const conv = (n: number): number => round2(n * rate);
 
-  const billing = orderAddress('billing', address, email, entityId, customer?.id ?? null);
-  const shippingAddr = orderAddress('shipping', address, email, entityId, customer?.id ?? null);
+  const billing = orderAddress('billing', address, email, entityId, customer?.id);
+  const shippingAddr = orderAddress('shipping', address, email, entityId, customer?.id);
   const shippingMethod = freeShipping ? 'freeshipping_freeshipping' : 'flatrate_flatrate';
   const shippingDescription = freeShipping ? 'Free Shipping - Free' : 'Flat Rate - Fixed';
 
@@ -241,20 +241,20 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
     customer_email: email,
     customer_firstname: firstname,
     customer_lastname: lastname,
-    customer_id: customer?.id ?? null,
+    customer_id: customer?.id,
     customer_group_id: customer ? customer.group_id : 0,
     customer_is_guest: customer ? 0 : 1,
     customer_note_notify: 1,
-    customer_dob: null,
-    customer_gender: null,
-    customer_note: null,
+    customer_dob: undefined,
+    customer_gender: undefined,
+    customer_note: undefined,
     coupon_code: coupon,
     discount_description: coupon,
     email_sent: 1,
     send_email: 1,
-    ext_order_id: null,
-    hold_before_state: null,
-    hold_before_status: null,
+    ext_order_id: undefined,
+    hold_before_state: undefined,
+    hold_before_status: undefined,
     is_virtual: 0,
     quote_id: entityId + 1000,
     remote_ip: `203.0.113.${entityId % 250}`,
@@ -302,8 +302,8 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
     items,
     billing_address: billing,
     payment: {
-      account_status: null, additional_information: [payment.title], amount_ordered: conv(baseGrand), base_amount_ordered: baseGrand,
-      base_shipping_amount: baseShipping, shipping_amount: conv(baseShipping), cc_last4: payment.method === 'braintree' ? String(1000 + (entityId % 9000)) : null,
+      account_status: undefined, additional_information: [payment.title], amount_ordered: conv(baseGrand), base_amount_ordered: baseGrand,
+      base_shipping_amount: baseShipping, shipping_amount: conv(baseShipping), cc_last4: payment.method === 'braintree' ? String(1000 + (entityId % 9000)) : undefined,
       entity_id: entityId, method: payment.method, parent_id: entityId, amount_paid: 0, base_amount_paid: 0,
     },
     status_histories: [],

@@ -201,7 +201,7 @@ export class OrderBook {
       order.discount_invoiced = order.discount_amount; order.base_discount_invoiced = order.base_discount_amount;
       order.state = state; order.status = state;
       order.status_histories.unshift(this.history(order, at, `Captured amount of ${order.grand_total} ${order.order_currency_code} online.`, state, 'invoice'));
-      if (state === 'complete') order.status_histories.unshift(this.history(order, at, null, 'complete', 'shipment'));
+      if (state === 'complete') order.status_histories.unshift(this.history(order, at, undefined, 'complete', 'shipment'));
     } else if (state === 'canceled') {
       for (const it of order.items as OrderItem[]) { it.qty_canceled = it.qty_ordered; it.updated_at = at; }
       order.state = 'canceled'; order.status = 'canceled';
@@ -222,7 +222,7 @@ export class OrderBook {
     order.payment.amount_paid = order.total_paid; order.payment.base_amount_paid = order.base_total_paid;
   }
 
-  private history(order: Order, at: string, comment: string | null, status: string, entityName: string, notified = 0, visible = 0): Record<string, unknown> {
+  private history(order: Order, at: string, comment: string | undefined, status: string, entityName: string, notified = 0, visible = 0): Record<string, unknown> {
     const n = order.status_histories.length;
     return { comment, created_at: at, entity_id: order.entity_id * 100 + n + 1, entity_name: entityName, is_customer_notified: notified, is_visible_on_front: visible, parent_id: order.entity_id, status };
   }
@@ -233,7 +233,7 @@ export class OrderBook {
     const who = drawCustomer(Rng.for(this.seed, KIND.order, i), i + 1, this.catalog.customers);
     return {
       entity_id: i + 1, created_at: magentoDate(this.createdMs(i)), updated_at: magentoDate(this.updatedMs(i)), state, status: state === 'new' ? 'pending' : state,
-      increment_id: incrementIdFor(i + 1, who.store.id), store_id: who.store.id, customer_id: who.customer?.id ?? null,
+      increment_id: incrementIdFor(i + 1, who.store.id), store_id: who.store.id, customer_id: who.customer?.id,
       customer_is_guest: who.customer ? 0 : 1, customer_group_id: who.customer ? who.customer.group_id : 0, customer_email: who.email,
       customer_firstname: who.firstname, customer_lastname: who.lastname, order_currency_code: who.store.default_display_currency_code,
       base_currency_code: who.store.base_currency_code, store_currency_code: who.store.base_currency_code,
@@ -273,7 +273,9 @@ export class OrderBook {
   json(entityId: number): string {
     const hit = this.jsonCache.get(entityId);
     if (hit !== undefined) return hit;
-    const s = withoutNulls(JSON.stringify(this.get(entityId)));
+    // Built orders hold `undefined`, never null, for absent values (JSON leaves them out, as Magento does);
+    // changed orders may carry a null from a request body, so they go through the slower clean-up.
+    const s = this.overlay.has(entityId) ? withoutNulls(JSON.stringify(this.get(entityId))) : JSON.stringify(this.get(entityId));
     this.jsonCache.set(entityId, s);
     return s;
   }
@@ -736,7 +738,7 @@ export class OrderBook {
     if (req.appendComment && req.comment?.comment) doc.comments.push({ entity_id: id * 100, parent_id: id, comment: req.comment.comment, is_customer_notified: req.notify ? 1 : 0, is_visible_on_front: req.comment.is_visible_on_front ? 1 : 0, created_at: at });
     this.invoiceDocs.get(entityId)!.push(doc);
     this.resolveState(order);
-    order.status_histories.unshift(this.history(order, at, req.appendComment && req.comment?.comment ? req.comment.comment : null, order.status, 'invoice', req.notify ? 1 : 0));
+    order.status_histories.unshift(this.history(order, at, req.appendComment && req.comment?.comment ? req.comment.comment : undefined, order.status, 'invoice', req.notify ? 1 : 0));
     this.touched(order, at);
     return id;
   }
@@ -751,7 +753,7 @@ export class OrderBook {
     const order = this.mutable(entityId);
     const at = this.stamp();
     if (status) order.status = status;
-    order.status_histories.unshift(this.history(order, at, history.comment === undefined ? null : String(history.comment), order.status, 'order',
+    order.status_histories.unshift(this.history(order, at, history.comment === undefined || history.comment === null ? undefined : String(history.comment), order.status, 'order',
       history.is_customer_notified ? 1 : 0, history.is_visible_on_front ? 1 : 0));
     this.touched(order, at);
     return true;
@@ -774,7 +776,7 @@ export class OrderBook {
     order.total_canceled = round2(order.grand_total - order.total_invoiced); order.base_total_canceled = round2(order.base_grand_total - order.base_total_invoiced);
     const anyDone = lines.some((it) => it.qty_invoiced > 0 || it.qty_shipped > 0);
     order.state = anyDone ? 'complete' : 'canceled'; order.status = order.state;
-    if (!anyDone) order.status_histories.unshift(this.history(order, at, null, 'canceled', 'order'));
+    if (!anyDone) order.status_histories.unshift(this.history(order, at, undefined, 'canceled', 'order'));
     this.touched(order, at);
     return true;
   }
@@ -796,7 +798,7 @@ export class OrderBook {
     const order = this.mutable(entityId);
     const at = this.stamp();
     order.state = order.hold_before_state ?? 'new'; order.status = order.hold_before_status ?? 'pending';
-    order.hold_before_state = null; order.hold_before_status = null;
+    order.hold_before_state = undefined; order.hold_before_status = undefined;
     this.touched(order, at);
     return true;
   }

@@ -149,6 +149,8 @@ describe('Magento sandbox', function () {
       assert.ok(found.extension_attributes.shipping_assignments[0].shipping.address.postcode);
       assert.ok(found.discount_amount <= 0);
       assert.ok(!JSON.stringify(found).includes(':null'));
+      const page = await get(`/rest/default/V1/orders?${sc({ pageSize: 120 })}`);
+      assert.ok(!page.text.includes(':null'), 'Magento leaves null fields out');
     });
 
     it('seeds deterministically: guest and registered, several stores, currencies, cash on delivery, free and paid shipping', async () => {
