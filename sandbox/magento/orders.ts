@@ -530,10 +530,6 @@ export class OrderBook {
 
   // ---- invoices and shipments ----------------------------------------------------------------
 
-  private seededIsSeededDoc(order: Order): boolean {
-    return order.entity_id <= this.seededCount;
-  }
-
   private seededInvoices(entityId: number): Order[] {
     if (entityId > this.seededCount) return [];
     const o = this.seeded(entityId - 1);
