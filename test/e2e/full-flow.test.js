@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 
-const { startFullFlow, waitFor, postJson, problemLines } = require('./support-full-flow');
+const { startFullFlow, restartNodeRed, pressInject, waitFor, postJson, problemLines } = require('./support-full-flow');
 const { mapAndValidateOrder, optionsFromConfig } = require('../../dist/lib/mapping');
 const { validateSchema } = require('../../dist/lib/schemas');
 const { openRetryQueueStore } = require('../../dist/lib/stores');
@@ -354,6 +354,47 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
     assertExactlyOnce([...numbers, ...erp.state.ordersByNumber.keys()]);
     assert.strictEqual((await shipmentsOf(toShip.entity_id)).length, 1, 'the shipment was created twice');
     assert.strictEqual((await invoicesOf(toShip.entity_id)).length, 1, 'the invoice was created twice');
+  });
+
+  it('keeps refused items as dead letters; the Operations buttons retry and discard them', async function () {
+    const button = (name) => {
+      const node = stack.nodes.find((n) => n.type === 'inject' && n.name === name);
+      assert.ok(node, `no "${name}" button on the Operations tab`);
+      return node.id;
+    };
+    const sku = 'E2E-NO-SUCH-SKU';
+    const answer = await postJson(`${stack.nodeRedUrl}/erp/stock`, { items: [{ sku, qty: 5 }] });
+    assert.strictEqual(answer.status, 202);
+    const deadFor = async () => (await queueEntries('dead')).find((d) => d.message.payload?.items?.some((i) => i.sku === sku));
+    const first = await waitFor(`a dead letter for the unknown SKU ${sku}`, deadFor, { timeoutMs: DEADLINE });
+    assert.strictEqual(first.reason, 'validation');
+    assert.strictEqual(first.message.reentry, 'stock');
+    assert.match(first.history.at(-1).message, new RegExp(sku));
+
+    await pressInject(stack, button('retry all dead letters'));
+    const again = await waitFor('the retried dead letter to be refused again', async () => {
+      const d = await deadFor();
+      return d && d.id === first.id && d.history.length > first.history.length ? d : undefined;
+    }, { timeoutMs: DEADLINE });
+    assert.strictEqual(again.history.length, first.history.length + 1, 'the retry continued the same entry');
+
+    await pressInject(stack, button('discard all dead letters'));
+    await waitFor('the dead letters to be discarded', async () => (await queueEntries('dead')).length === 0, { timeoutMs: DEADLINE });
+  });
+
+  it('loses nothing across a restart: orders waiting for the ERP are sent once Node-RED is back', async function () {
+    erp.setFaults({ failNextOrders: 100000, status: 503 });
+    const placed = await magento.placeOrders(2, { webhook: true, duplicate: true });
+    const raws = await Promise.all(placed.map((o) => magentoGet(`/orders/${o.entity_id}`)));
+    const numbers = splitByMapping(raws).valid.map((o) => o.increment_id);
+    await waitFor('the orders to wait in the retry queue', async () => {
+      const waiting = [...await queueEntries('pending'), ...await queueEntries('in-flight')];
+      return numbers.every((n) => waiting.some((e) => e.message.payload?.increment_id === n));
+    }, { timeoutMs: DEADLINE });
+    await restartNodeRed(stack);
+    erp.setFaults({});
+    await waitForErpOrders(numbers, 'the orders queued before the restart in the ERP');
+    assertExactlyOnce(numbers);
   });
 
   it('never logs a secret', function () {

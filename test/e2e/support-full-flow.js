@@ -142,37 +142,59 @@ async function startFullFlow(options = {}) {
       MSI_DEFAULT_SOURCE: 'default',
     });
     if (options.erpToken) env.ERP_TOKEN = options.erpToken;
-    stack.nodeRed = spawnNodeRed({
-      userDir, settingsFile: prepared.settingsFile, port, env,
-      onLine: (line, stream) => {
-        stack.logs.push(`${stream}: ${line}`);
-        if (process.env.E2E_VERBOSE) console.log(`[node-red] ${line}`);
-      },
-    });
-    cleanups.push(() => stack.nodeRed.stop(15000));
-    const listening = await waitFor('Node-RED to listen', () => {
-      for (const l of stack.logs) {
-        const m = /Server now running at (http:\/\/127\.0\.0\.1:\d+)/.exec(l);
-        if (m) return m[1];
-      }
-      if (stack.nodeRed.child.exitCode !== null) throw Object.assign(new Error('Node-RED exited while starting'), { fatal: true });
-      return undefined;
-    }, { timeoutMs: 120000, explain: () => stack.logs.slice(-30).join('\n') });
-    stack.nodeRedUrl = listening;
-    const sets = await waitForNodeRed({ ...stack.nodeRed, url: listening }, 120000);
-    const broken = sets.filter((s) => loadError(s)).map((s) => `${s.id}: ${loadError(s)}`);
-    if (broken.length) throw new Error(`Node-RED could not load: ${broken.join('; ')}`);
-    stack.magento.configure({ webhookUrl: stack.nodeRedUrl + webhookPath });
-    stack.erp.setIntegrationUrl(stack.nodeRedUrl);
-    await waitFor('Node-RED to start the flows', () => stack.logs.some((l) => /Started flows/.test(l)), {
-      timeoutMs: 60000, explain: () => stack.logs.slice(-30).join('\n'),
-    });
+    stack.env = env;
+    stack.settingsFile = prepared.settingsFile;
+    stack.webhookPath = webhookPath;
+    cleanups.push(() => stack.nodeRed && stack.nodeRed.stop(15000));
+    await launchNodeRed(stack);
     return stack;
   } catch (err) {
     await stack.stop();
     if (stack.logs.length) err.message += `\nNode-RED said:\n${stack.logs.slice(-40).join('\n')}`;
     throw err;
   }
+}
+
+/** Spawns Node-RED on the stack's user directory and waits until its flows run; points the sandbox and the ERP at it. */
+async function launchNodeRed(stack) {
+  const from = stack.logs.length;
+  stack.nodeRed = spawnNodeRed({
+    userDir: stack.userDir, settingsFile: stack.settingsFile, port: 0, env: stack.env,
+    onLine: (line, stream) => {
+      stack.logs.push(`${stream}: ${line}`);
+      if (process.env.E2E_VERBOSE) console.log(`[node-red] ${line}`);
+    },
+  });
+  const fresh = () => stack.logs.slice(from);
+  const listening = await waitFor('Node-RED to listen', () => {
+    for (const l of fresh()) {
+      const m = /Server now running at (http:\/\/127\.0\.0\.1:\d+)/.exec(l);
+      if (m) return m[1];
+    }
+    if (stack.nodeRed.child.exitCode !== null) throw Object.assign(new Error('Node-RED exited while starting'), { fatal: true });
+    return undefined;
+  }, { timeoutMs: 120000, explain: () => fresh().slice(-30).join('\n') });
+  stack.nodeRedUrl = listening;
+  const sets = await waitForNodeRed({ ...stack.nodeRed, url: listening }, 120000);
+  const broken = sets.filter((s) => loadError(s)).map((s) => `${s.id}: ${loadError(s)}`);
+  if (broken.length) throw new Error(`Node-RED could not load: ${broken.join('; ')}`);
+  stack.magento.configure({ webhookUrl: stack.nodeRedUrl + stack.webhookPath });
+  stack.erp.setIntegrationUrl(stack.nodeRedUrl);
+  await waitFor('Node-RED to start the flows', () => fresh().some((l) => /Started flows/.test(l)), {
+    timeoutMs: 60000, explain: () => fresh().slice(-30).join('\n'),
+  });
+}
+
+/** Stops Node-RED as Ctrl-C would (flows closed) and starts it again on the same user directory, flows and state. */
+async function restartNodeRed(stack) {
+  await stack.nodeRed.stop(15000);
+  await launchNodeRed(stack);
+}
+
+/** Presses an inject node's button (the editor's admin route). */
+async function pressInject(stack, nodeId) {
+  const res = await fetch(`${stack.nodeRedUrl}/inject/${nodeId}`, { method: 'POST', signal: AbortSignal.timeout(15000) });
+  if (res.status !== 200) throw new Error(`POST /inject/${nodeId} answered ${res.status}`);
 }
 
 /** POSTs JSON to Node-RED; resolves {status, body}. */
@@ -196,4 +218,4 @@ function problemLines(stack) {
   return stack.logs.filter((l) => /\[(error|warn)\]/.test(l));
 }
 
-module.exports = { startFullFlow, waitFor, postJson, problemLines, FLOW_FILE, ROOT };
+module.exports = { startFullFlow, restartNodeRed, pressInject, waitFor, postJson, problemLines, FLOW_FILE, ROOT };
