@@ -225,7 +225,7 @@ describe('example flows (examples/)', function () {
       assert.strictEqual(bad.status, 401, 'a wrong signature is refused');
     });
 
-    it('03 pushes ERP stock levels into MSI source items: by HTTP, the sample and a sync from the ERP', async function () {
+    it('03 pushes ERP stock levels into MSI source items: by HTTP, the sample, a 503 retried and a sync from the ERP', async function () {
       const nodes = await deployed('03');
       const url = `${stack.nodeRedUrl}/example/erp/stock`;
       const refused = await S.http('POST', url, { item: [] });
@@ -245,6 +245,12 @@ describe('example flows (examples/)', function () {
       assert.ok(unknown.reason, 'the unknown SKU is named with a reason');
       await S.waitFor('24-MB01 at 25 (the sample)', () => stack.magento.getSourceItem('24-MB01', 'default')?.quantity === 25);
       await S.waitFor('24-MB02 at 4 in warehouse_east (the sample)', () => stack.magento.getSourceItem('24-MB02', 'warehouse_east')?.quantity === 4);
+
+      // Magento answers 503 once: the Catch node hands the batch to retry-queue, which pushes it again.
+      stack.magento.setFaults({ next: [{ count: 1, fault: 503, route: '/V1/inventory/source-items', method: 'POST' }] });
+      assert.strictEqual((await S.http('POST', url, { items: [{ sku: '24-MB01', qty: 9 }] })).status, 202);
+      await S.waitFor('24-MB01 at 9 after a retry', () => stack.magento.getSourceItem('24-MB01', 'default')?.quantity === 9, { timeoutMs: 30000 });
+      stack.magento.setFaults({});
 
       const sku = stack.catalog[5].sku;
       stack.erp.state.setStock(sku, 'default', 55);
@@ -344,7 +350,7 @@ describe('example flows (examples/)', function () {
       await S.waitFor('the comment', () => stack.magento.getOrder(order.entity_id).status_histories.some((h) => h.comment === 'Packed in warehouse east'));
     });
 
-    it('06 creates ERP articles as disabled products and later updates only their core data', async function () {
+    it('06 creates ERP articles as disabled products, later updates only their core data, retries a 503', async function () {
       const nodes = await deployed('06');
       const url = `${stack.nodeRedUrl}/example/erp/products`;
       assert.strictEqual((await S.http('POST', url, { items: 'x' })).status, 400);
@@ -368,6 +374,14 @@ describe('example flows (examples/)', function () {
       assert.strictEqual(updated.status, 2, 'still disabled: status belongs to the shop team');
       await S.inject(stack, ids(nodes, 'change it', 'inject'));
       await S.debugMessage(stack, nodes, 'result per item', (p) => p && p.items && p.items[0] && p.items[0].sku === sku && p.items[0].outcome === 'unchanged');
+
+      // Magento answers 503 twice: the Catch node hands exactly the failed item to retry-queue, which brings it back.
+      stack.magento.setFaults({ next: [{ count: 2, fault: 503, route: '/V1/products', method: 'POST' }] });
+      const later = await S.http('POST', url, { items: [{ sku: 'EX-RETRY-1', name: 'Example retried product', price: 5 }] });
+      assert.strictEqual(later.status, 202);
+      await S.waitFor('EX-RETRY-1 created after retries', () => stack.magento.getProduct('EX-RETRY-1'), { timeoutMs: 30000 });
+      assert.strictEqual(stack.magento.getProduct('EX-RETRY-1').status, 2);
+      stack.magento.setFaults({});
     });
 
     it('07 retries ERP failures, lists dead letters and retries and discards them by command', async function () {
