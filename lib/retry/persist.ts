@@ -10,8 +10,15 @@ import type { JsonValue } from '../stores/types';
 
 const NEVER_STORED = new Set(['req', 'res', 'socket', 'failure', 'error', 'retry', '_retry']);
 
+/**
+ * Fields named like secrets that are not: the idempotency gate's holder token only proves which message
+ * holds a key, and a retried message needs it to commit or release that key.
+ */
+const NOT_SECRET_PATHS = new Set(['_gate.token']);
+
 /** Node-RED's own credentials bag is a secret too, beside the names lib/redact.ts knows. */
-function secretKey(key: string): boolean {
+function secretKey(key: string, path: string = key): boolean {
+  if (NOT_SECRET_PATHS.has(path)) return false;
   return key === 'credentials' || isSecretKey(key);
 }
 
@@ -21,9 +28,18 @@ export interface PersistResult {
   dropped: string[];
 }
 
+/**
+ * Plain data, also when it was made in another JavaScript context: a function node's objects have that
+ * context's Object.prototype, so an identity check against ours would drop every payload it built.
+ */
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+  if (proto === Object.prototype || proto === null) return true;
+  return Object.getPrototypeOf(proto) === null && typeof proto.constructor === 'function' && proto.constructor.name === 'Object';
+}
+
+function isDate(v: object): v is Date {
+  return Object.prototype.toString.call(v) === '[object Date]';
 }
 
 export function persistableMessage(msg: Record<string, unknown>): PersistResult {
@@ -43,13 +59,13 @@ export function persistableMessage(msg: Record<string, unknown>): PersistResult 
     seen.add(obj);
     try {
       if (Buffer.isBuffer(obj)) return { type: 'Buffer', data: [...obj] };
-      if (obj instanceof Date) return obj.toISOString();
-      if (Array.isArray(obj)) return obj.map((v, i) => walk(v, `${path}[${i}]`) ?? null);
+      if (isDate(obj)) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+      if (Array.isArray(obj)) return Array.from(obj as unknown[], (v, i) => walk(v, `${path}[${i}]`) ?? null);
       if (!isPlainObject(obj)) { dropped.push(path); return undefined; }
       const out: { [key: string]: JsonValue } = {};
       for (const [k, v] of Object.entries(obj)) {
         const p = path ? `${path}.${k}` : k;
-        if (secretKey(k) && v !== undefined && v !== null && v !== '') { dropped.push(p); continue; }
+        if (secretKey(k, p) && v !== undefined && v !== null && v !== '') { dropped.push(p); continue; }
         const w = walk(v, p);
         if (w !== undefined) out[k] = w;
       }

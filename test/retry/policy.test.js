@@ -141,4 +141,20 @@ describe('retry policy: what is persisted', function () {
     assert.strictEqual(back.payload.bin.toString(), 'hi');
     assert.deepStrictEqual(back.payload.list, []);
   });
+
+  it('keeps objects, arrays and dates made in another JavaScript context (a function node\'s)', function () {
+    const vm = require('vm');
+    const made = vm.runInNewContext('({ payload: { items: [{ sku: "A", qty: 2 }], at: new Date(0) }, meta: Object.create(null) })');
+    const { message, dropped } = persistableMessage({ _msgid: 'm2', ...made });
+    assert.deepStrictEqual(dropped, []);
+    assert.deepStrictEqual(message.payload, { items: [{ sku: 'A', qty: 2 }], at: '1970-01-01T00:00:00.000Z' });
+    assert.deepStrictEqual(message.meta, {});
+  });
+
+  it('keeps the idempotency gate\'s holder token (not a secret) but still drops a token elsewhere', function () {
+    const { message, dropped } = persistableMessage({ _gate: { id: 'g', key: 'order_1', token: 'holder-1' }, payload: { token: 'secret-1' } });
+    assert.deepStrictEqual(message._gate, { id: 'g', key: 'order_1', token: 'holder-1' });
+    assert.deepStrictEqual(message.payload, {});
+    assert.deepStrictEqual(dropped, ['payload.token']);
+  });
 });
