@@ -1,7 +1,7 @@
 /**
  * Turns what an integrator typed (strings, possibly `${ENV_VAR}` references) into validated
- * StoreSettings. Node-RED itself only replaces a property that is exactly `${VAR}`, and never inside
- * credentials; here every field, credentials included, may hold `${VAR}` anywhere in its text
+ * StoreSettings. Node-RED itself only replaces a property or credential whose whole value is `${VAR}`;
+ * here every field, credentials included, may also hold `${VAR}` inside its text
  * (e.g. `https://${SHOP_HOST}`), so one shipped flow runs against any store.
  */
 import { ValidationError } from '../errors';
