@@ -102,7 +102,7 @@ describe('flows/magento-erp.json (the full integration flow, as a file)', functi
       const file = JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', `${name}.schema.json`), 'utf8'));
       delete file.$schema;
       delete file.$id;
-      assert.deepStrictEqual(embedded, file, `the schema in "${change.name}" differs from schemas/${name}.schema.json: regenerate it`);
+      assert.deepStrictEqual(embedded, file, `the schema in "${change.name}" differs from schemas/${name}.schema.json: paste the file (without $schema and $id, which Node-RED's json node cannot take) into that change node`);
       const validate = byId.get(change.wires[0][0]);
       assert.strictEqual(validate.type, 'json');
     }
