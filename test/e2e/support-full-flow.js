@@ -50,26 +50,6 @@ async function waitFor(what, check, { timeoutMs = 120000, intervalMs = 250, expl
 }
 
 /**
- * Node-RED's editor API (httpAdminRoot, `/` by default, mounted before the flow's HTTP endpoints) parses
- * every JSON body, so webhook-in would find the raw bytes gone and answer 500 "already parsed" to every
- * signed webhook. Until the launcher (or webhook-in) handles that, the test's own settings keep the raw
- * body of the webhook path as a Buffer, which webhook-in accepts (lib/orders/raw-body.ts).
- */
-function keepRawWebhookBody(settingsFile, webhookPath) {
-  const text = fs.readFileSync(settingsFile, 'utf8').replace('module.exports = ', 'const settings = ');
-  fs.writeFileSync(settingsFile, `${text}
-settings.httpAdminMiddleware = function keepRawWebhookBody(req, res, next) {
-  if (req.method !== 'POST' || req.path !== ${JSON.stringify(webhookPath)} || req._body) return next();
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => { req.body = Buffer.concat(chunks); req._body = true; next(); });
-  req.on('error', next);
-};
-module.exports = settings;
-`);
-}
-
-/**
  * Starts the sandbox, the ERP and Node-RED with the full flow. Options: `orders` seeded in the sandbox,
  * `pollSeconds` (ORDER_POLL_SECONDS), `seed`, `erpToken` (ERP_TOKEN: the demo ERP then requires it).
  */
@@ -119,8 +99,6 @@ async function startFullFlow(options = {}) {
     const creds = JSON.parse(fs.readFileSync(credFile, 'utf8'));
     creds[webhookIn.id] = { secret: webhookSecret };
     fs.writeFileSync(credFile, JSON.stringify(creds, null, 2));
-
-    keepRawWebhookBody(prepared.settingsFile, webhookPath);
 
     const env = {};
     for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
