@@ -1,0 +1,147 @@
+/**
+ * What a benchmark row is made of: elapsed time, HTTP calls counted where they arrive (at the Magento
+ * sandbox and the demo ERP, not where they are sent), and the peak resident memory of a process.
+ */
+import { execFileSync } from 'child_process';
+import fs from 'fs';
+import http from 'http';
+
+/** Requests that reached a server, counted on the server's own 'request' event. */
+export class RequestCounter {
+  total = 0;
+  private readonly byPrefix = new Map<string, number>();
+
+  constructor(private readonly prefixes: string[] = []) {}
+
+  record(url: string | undefined): void {
+    this.total++;
+    for (const p of this.prefixes) {
+      if (url && url.includes(p)) this.byPrefix.set(p, (this.byPrefix.get(p) ?? 0) + 1);
+    }
+  }
+
+  matching(prefix: string): number {
+    return this.byPrefix.get(prefix) ?? 0;
+  }
+
+  reset(): void {
+    this.total = 0;
+    this.byPrefix.clear();
+  }
+}
+
+/**
+ * Starts servers while counting every request each of them receives. The sandbox and the demo ERP create
+ * their `http.Server` inside their start functions; a 'request' listener added there sees every call
+ * without a proxy in the path (a proxy would add its own latency to what is measured).
+ */
+export async function withRequestCounter<T>(counter: RequestCounter, start: () => Promise<T>): Promise<T> {
+  const original = http.createServer;
+  const patched = function (this: unknown, ...args: unknown[]) {
+    const server = (original as (...a: unknown[]) => http.Server).apply(this, args);
+    server.prependListener('request', (req: http.IncomingMessage) => counter.record(req.url));
+    return server;
+  };
+  (http as { createServer: unknown }).createServer = patched;
+  try {
+    return await start();
+  } finally {
+    (http as { createServer: unknown }).createServer = original;
+  }
+}
+
+/** Peak resident set of a process in bytes: Linux's VmHWM (high-water mark since start), else `ps` now. */
+export function peakRss(pid: number): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux, or the process is gone: fall back to ps
+  }
+  try {
+    const out = execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    return out ? Number(out) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples a process's resident memory while it works, for systems without VmHWM. On Linux VmHWM already
+ * holds the true peak; the sampler is the fallback and never lowers it.
+ */
+export class RssSampler {
+  private peak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number, everyMs = 250) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    const v = peakRss(this.pid);
+    if (v !== undefined && v > this.peak) this.peak = v;
+  }
+
+  stop(): number | undefined {
+    clearInterval(this.timer);
+    this.sample();
+    return this.peak || undefined;
+  }
+}
+
+/** Value at quantile q (0..1) of a list of numbers (nearest rank). */
+export function percentile(values: number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * Polls `check` until it returns a value. Fails when nothing moved for `stallMs` (progress() unchanged),
+ * so a benchmark that will never finish says so instead of hanging, whatever its size.
+ */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, options: {
+  progress?: () => Promise<number> | number; stallMs?: number; intervalMs?: number; explain?: () => string | Promise<string>;
+} = {}): Promise<T> {
+  const stallMs = options.stallMs ?? 60_000;
+  const intervalMs = options.intervalMs ?? 100;
+  let last = options.progress ? await options.progress() : 0;
+  let lastMoved = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== null && (value as unknown) !== false) return value;
+    if (options.progress) {
+      const p = await options.progress();
+      if (p !== last) {
+        last = p;
+        lastMoved = Date.now();
+      }
+    }
+    if (Date.now() - lastMoved > stallMs) {
+      const detail = options.explain ? `\n${await options.explain()}` : '';
+      throw new Error(`${what}: no progress for ${Math.round(stallMs / 1000)} s (at ${last})${detail}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function getJson<T = unknown>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return (await res.json()) as T;
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000),
+  });
+  return { status: res.status, text: await res.text() };
+}

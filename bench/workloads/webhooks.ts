@@ -1,0 +1,156 @@
+/**
+ * Webhook ingest: signed order events, 20 % of them redelivered (same body, same idempotency key, as
+ * Magento's module retries), fired by autocannon at a fixed concurrency on loopback at webhook-in →
+ * idempotency-gate (SQLite), at the hand-built http in + function, and at a bare Node server that only
+ * checks the HMAC (the ceiling). Each receiver runs in its own process; the same request list for all.
+ */
+import { forkChild } from '../lib/child-process';
+import { waitUntil } from '../lib/measure';
+import type { BenchOptions } from '../lib/options';
+import type { Row } from '../lib/report';
+import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
+import { Rng } from '../../sandbox/magento/prng';
+import { signWebhook, startMagentoSandbox, webhookBody } from '../../sandbox/magento';
+
+// autocannon ships no types; the bench uses its promise API only.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+interface AutocannonResult {
+  requests: { average: number; total: number; sent: number };
+  latency: { p50: number; p99: number; average: number; max: number };
+  duration: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  '2xx': number;
+}
+
+interface SignedRequest { body: string; headers: Record<string, string> }
+
+const DUPLICATE_SHARE = 0.2;
+
+/**
+ * `count` requests: distinct `order.placed` events for sandbox orders, and 20 % redeliveries, each placed a
+ * little after its original (a retry arrives later, sometimes while the first is still being handled).
+ */
+async function signedRequests(count: number, seed: number, secret: string, prefix: string): Promise<{ list: SignedRequest[]; distinct: number }> {
+  const distinct = count - Math.floor(count * DUPLICATE_SHARE);
+  const sandbox = await startMagentoSandbox({ orders: distinct, seed, port: 0 });
+  const timestamp = Math.floor(Date.now() / 1000);
+  const originals: SignedRequest[] = [];
+  try {
+    for (let i = 1; i <= distinct; i++) {
+      const body = JSON.stringify(webhookBody('order.placed', sandbox.getOrder(i)!));
+      originals.push({
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-magento-event': 'order.placed',
+          'x-magento-signature': signWebhook(secret, body, timestamp, false),
+          'x-magento-timestamp': String(timestamp),
+          'x-magento-idempotency-key': `${prefix}-${i}`,
+          'x-magento-delivery-id': `${prefix}-d${i}`,
+        },
+      });
+    }
+  } finally {
+    await sandbox.close();
+  }
+  const rng = new Rng(seed * 31 + count);
+  const list: SignedRequest[] = [...originals];
+  for (let d = 0; d < count - distinct; d++) {
+    const k = rng.int(0, distinct - 1);
+    const at = Math.min(list.length, list.indexOf(originals[k]) + 1 + rng.int(0, 200));
+    list.splice(at, 0, { body: originals[k].body, headers: { ...originals[k].headers, 'x-magento-delivery-id': `${prefix}-r${d}` } });
+  }
+  return { list, distinct };
+}
+
+async function fire(url: string, list: SignedRequest[], connections: number): Promise<AutocannonResult> {
+  let next = 0;
+  return autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    amount: list.length,
+    timeout: 30,
+    requests: [{
+      method: 'POST',
+      setupRequest: (req: Record<string, unknown>) => {
+        const r = list[next++ % list.length];
+        return { ...req, body: r.body, headers: r.headers };
+      },
+    }],
+  });
+}
+
+function latencyRow(r: AutocannonResult): { throughput: number; ms: number; p50Ms: number; p99Ms: number; errors: number } {
+  // autocannon's duration covers the whole run; its per-second average under-counts a run of a few seconds.
+  const ms = r.duration * 1000;
+  return { throughput: r.requests.total / r.duration, ms, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+export async function webhookIngest(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
+  const secret = `bench-webhook-secret-${opts.seed}`;
+  const { list, distinct } = await signedRequests(opts.webhooks, opts.seed, secret, 'bench');
+  // Warm-up with other events (JIT, connection set-up) so the measured run is the steady state.
+  const warm = (await signedRequests(Math.min(1000, Math.max(50, Math.floor(opts.webhooks / 5))), opts.seed + 1, secret, 'warm')).list;
+  const rows: Row[] = [];
+
+  log(`webhook ingest: bare server, ${list.length} requests at ${opts.connections} connections`);
+  const bare = forkChild({ kind: 'bare-webhook', secret });
+  const { url } = await bare.first;
+  await fire(url!, warm, opts.connections);
+  const bareRun = latencyRow(await fire(url!, list, opts.connections));
+  bare.stop();
+  const bareEnd = await bare.result;
+  rows.push({
+    workload: 'webhook ingest', variant: 'bare Node server (HMAC check, 200)', role: 'bare server', items: list.length, unit: 'req/s',
+    ms: bareRun.ms, throughput: bareRun.throughput, p50Ms: bareRun.p50Ms, p99Ms: bareRun.p99Ms, calls: { received: list.length },
+    peakRssBytes: bareEnd.maxRss, process: 'own process', notes: bareRun.errors ? [`${bareRun.errors} errors`] : [], details: { errors: bareRun.errors },
+  });
+
+  const env = { WEBHOOK_SECRET: secret };
+  for (const variant of [
+    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, label: 'pack: webhook-in → idempotency-gate (SQLite) → commit' },
+    { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
+  ]) {
+    log(`webhook ingest: ${variant.label}, ${list.length} requests at ${opts.connections} connections`);
+    const nodeRed: BenchNodeRed = await startNodeRed({ flow: variant.flow, env, credentials: { 'wh-in': { secret } } });
+    try {
+      await fire(`${nodeRed.url}${variant.path}`, warm, opts.connections);
+      const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
+      await waitUntil('warm-up events through the flow', async () => (((await nodeRed.stats()).passed ?? 0) >= warmDistinct ? true : undefined),
+        { progress: async () => (await nodeRed.stats()).passed ?? 0, stallMs: 30_000 });
+      const before = await nodeRed.stats();
+      const run = latencyRow(await fire(`${nodeRed.url}${variant.path}`, list, opts.connections));
+      let after: Record<string, number> = {};
+      await waitUntil('events through the gate', async () => {
+        after = await nodeRed.stats();
+        return (after.passed ?? 0) - (before.passed ?? 0) + (after.duplicatesPassed ?? 0) >= distinct ? true : undefined;
+      }, { progress: async () => (await nodeRed.stats()).passed ?? 0, stallMs: 30_000, explain: () => JSON.stringify(after) });
+      // A late duplicate would show up after the last original: give the flow a moment to finish everything.
+      await new Promise((r) => setTimeout(r, 500));
+      after = await nodeRed.stats();
+      const passed = (after.passed ?? 0) - (before.passed ?? 0);
+      const duplicatesPassed = (after.duplicatesPassed ?? 0) - (before.duplicatesPassed ?? 0);
+      const notes: string[] = [];
+      if (run.errors) notes.push(`${run.errors} errors or non-2xx answers`);
+      if (duplicatesPassed) notes.push(`${duplicatesPassed} duplicates passed`);
+      if (passed !== distinct) notes.push(`${passed} events passed, ${distinct} distinct sent`);
+      const problems = problemLines(nodeRed);
+      if (problems.length) notes.push(`Node-RED warned: ${problems.slice(0, 2).join(' | ')}`);
+      const invariantBroken = variant.role === 'pack' && (duplicatesPassed || passed !== distinct || run.errors)
+        ? `errors ${run.errors}, duplicates passed ${duplicatesPassed}, passed ${passed} of ${distinct}` : undefined;
+      rows.push({
+        workload: 'webhook ingest', variant: variant.label, role: variant.role, items: list.length, unit: 'req/s', ms: run.ms,
+        throughput: run.throughput, p50Ms: run.p50Ms, p99Ms: run.p99Ms, calls: { received: list.length }, peakRssBytes: nodeRed.peakRss(),
+        process: 'Node-RED', notes, details: { errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken },
+      });
+    } finally {
+      await nodeRed.stop();
+    }
+  }
+  return rows;
+}
