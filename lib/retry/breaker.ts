@@ -2,7 +2,9 @@
  * Circuit breaker per target (a store-config name, "erp", …). After `failureThreshold` failures in a
  * row the target is open: retries for it wait instead of hammering it. When the wait is over one probe
  * goes through (half-open); its failure opens the circuit again for twice as long (up to `maxOpenMs`),
- * its success closes it. Pure: time is passed in, so tests drive it without waiting.
+ * its success closes it. `failure` and `success` name the transitions (opened, reopened, closed) so the queue
+ * can move the retries it holds for the target at once instead of letting them wait out a timer.
+ * Pure: time is passed in, so tests drive it without waiting.
  */
 export interface BreakerOptions {
   failureThreshold: number;
@@ -50,7 +52,10 @@ export class CircuitBreaker {
     return now < c.openUntil ? 'open' : 'half-open';
   }
 
-  /** May a call to `target` go now? If not, when to ask again. A target without a name is never held. */
+  /**
+   * May a call to `target` go now? If not, when to ask again. A call allowed while the target is
+   * half-open is the probe whose outcome decides the circuit. A target without a name is never held.
+   */
   allow(target: string | undefined, now: number): { allowed: true } | { allowed: false; retryAt: number } {
     if (!target) return { allowed: true };
     const c = this.circuits.get(target);
@@ -61,8 +66,9 @@ export class CircuitBreaker {
     return { allowed: true };
   }
 
-  failure(target: string | undefined, now: number): void {
-    if (!target) return;
+  /** Counts a failure; `opened` / `reopened` (a failed probe) when the circuit opens now, until `openUntil`. */
+  failure(target: string | undefined, now: number): { transition?: 'opened' | 'reopened'; openUntil?: number } {
+    if (!target) return {};
     const c = this.circuit(target);
     c.failures++;
     if (c.openUntil !== undefined && now >= c.openUntil) {
@@ -70,13 +76,21 @@ export class CircuitBreaker {
       c.openMs = Math.min(this.options.maxOpenMs, c.openMs * 2);
       c.openUntil = now + c.openMs;
       c.probeUntil = undefined;
-    } else if (c.openUntil === undefined && c.failures >= this.options.failureThreshold) {
-      c.openUntil = now + c.openMs;
+      return { transition: 'reopened', openUntil: c.openUntil };
     }
+    if (c.openUntil === undefined && c.failures >= this.options.failureThreshold) {
+      c.openUntil = now + c.openMs;
+      return { transition: 'opened', openUntil: c.openUntil };
+    }
+    return {};
   }
 
-  success(target: string | undefined): void {
-    if (target) this.circuits.delete(target);
+  /** A call went through: the circuit closes. True when it had been open (retries were being held). */
+  success(target: string | undefined): boolean {
+    if (!target) return false;
+    const wasOpen = this.circuits.get(target)?.openUntil !== undefined;
+    this.circuits.delete(target);
+    return wasOpen;
   }
 
   views(now: number): CircuitView[] {

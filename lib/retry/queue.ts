@@ -9,6 +9,12 @@
  * In-flight entries of a process that died are re-armed: at once on start for a store only this process
  * uses (memory, SQLite), after the lease plus a grace period for a shared Redis store. A re-armed entry
  * may repeat a delivery that did succeed before the crash: put an idempotency gate in front of the target.
+ *
+ * Circuit breaker: while a target's circuit is open its due retries are held (pushed to the end of the open
+ * period, then to the end of the half-open probe). The probe's outcome moves them at once: a success (ack,
+ * or its lease ending without a failure) closes the circuit and makes them due now; a failure re-opens it
+ * and they wait for the new, longer open period. Held entries are tracked in memory like the breaker
+ * itself; after a restart they simply come due at the time stored with them.
  */
 import { randomUUID } from 'crypto';
 import { IntegrationError, ValidationError, type FailureInfo } from '../errors';
@@ -122,6 +128,10 @@ export class RetryQueue {
   private lastProgressAt: number;
   private alerted = false;
   private nextDue?: number;
+  /** Per target: ids of pending entries this instance held back because the target's circuit was open. */
+  private readonly held = new Map<string, Set<string>>();
+  /** Per target: the half-open probe in flight and the end of its lease (no failure by then = success). */
+  private readonly probes = new Map<string, { id: string; leaseUntil: number }>();
 
   constructor(options: RetryQueueOptions) {
     this.store = options.store;
@@ -181,7 +191,10 @@ export class RetryQueue {
     const action = this.policy.actions[failure.errorClass] ?? 'dead';
     const attempt = existing ? existing.attempt + (action === 'pause' ? 0 : 1) : 1;
     const since = existing ? (existing.since ?? existing.firstFailedAt) : now;
-    if (failure.errorClass === 'transient') this.breaker.failure(failure.target, now);
+    const probeTarget = retryId ? this.probeTargetOf(retryId) : undefined;
+    if (probeTarget) this.probes.delete(probeTarget);
+    const circuit = failure.errorClass === 'transient' ? this.breaker.failure(failure.target, now) : {};
+    if (circuit.transition === 'reopened' && failure.target) await this.retimeHeld(failure.target, circuit.openUntil as number);
 
     const decision = decide(failure, Math.max(attempt, 1), since, now, this.policy, this.random);
     const record: AttemptRecord = { attempt, time: iso(now), errorClass: failure.errorClass, message: failure.message };
@@ -274,16 +287,23 @@ export class RetryQueue {
         let claimed: QueueEntry[];
         do {
           const now = this.now();
+          await this.settleProbes(now);
           claimed = await this.store.claimDue(now, this.batch, this.owner, this.leaseMs);
           for (const entry of claimed) {
-            const gate = this.breaker.allow(entry.target, now);
-            if (this.stopped || this.paused || !gate.allowed) {
+            const probe = entry.target !== undefined && this.breaker.state(entry.target, now) === 'half-open';
+            const gate = this.stopped || this.paused ? { allowed: false as const, retryAt: now } : this.breaker.allow(entry.target, now);
+            if (!gate.allowed) {
               entry.state = 'pending';
-              entry.nextAttemptAt = gate.allowed ? now : gate.retryAt;
+              entry.nextAttemptAt = gate.retryAt;
               delete entry.owner;
               delete entry.leaseUntil;
               await this.store.put(entry);
+              if (entry.target && gate.retryAt > now) this.hold(entry.target, entry.id);
               continue;
+            }
+            if (entry.target) {
+              this.held.get(entry.target)?.delete(entry.id);
+              if (probe) this.probes.set(entry.target, { id: entry.id, leaseUntil: entry.leaseUntil ?? now + this.leaseMs });
             }
             this.events.emit(this.outgoing(entry), entry);
           }
@@ -309,7 +329,10 @@ export class RetryQueue {
       this.nextDue = undefined;
     }
     if (this.paused || this.stopped) return;
-    const wait = this.nextDue === undefined ? (this.exclusive ? undefined : MAX_TIMER_MS) : Math.min(Math.max(this.nextDue - this.now(), 0), MAX_TIMER_MS);
+    // A probe's lease end is its success: wake then, so the retries it holds go at once.
+    let wakeAt = this.nextDue;
+    for (const probe of this.probes.values()) wakeAt = wakeAt === undefined ? probe.leaseUntil : Math.min(wakeAt, probe.leaseUntil);
+    const wait = wakeAt === undefined ? (this.exclusive ? undefined : MAX_TIMER_MS) : Math.min(Math.max(wakeAt - this.now(), 0), MAX_TIMER_MS);
     if (wait === undefined) return;
     this.dueTimer = setTimeout(() => { this.dueTimer = undefined; void this.pump(); }, wait);
     this.dueTimer.unref?.();
@@ -362,10 +385,61 @@ export class RetryQueue {
     delete entry.owner;
     delete entry.leaseUntil;
     await this.store.put(entry);
-    this.breaker.success(entry.target);
+    if (entry.target) {
+      if (this.probes.get(entry.target)?.id === entry.id) this.probes.delete(entry.target);
+      const wasOpen = this.breaker.success(entry.target);
+      if (wasOpen || this.held.has(entry.target)) {
+        // The circuit closed: what it held back for this target is due now (later backoff times are untouched).
+        if (await this.retimeHeld(entry.target, now)) void this.pump();
+      }
+    }
     this.progress(now);
     this.events.change();
     return entry;
+  }
+
+  private hold(target: string, id: string): void {
+    let ids = this.held.get(target);
+    if (!ids) this.held.set(target, ids = new Set());
+    ids.add(id);
+  }
+
+  private probeTargetOf(id: string): string | undefined {
+    for (const [target, probe] of this.probes) if (probe.id === id) return target;
+    return undefined;
+  }
+
+  /**
+   * Moves the entries held for `target` to `at`: earlier when the circuit closed (`at` = now), to the end of
+   * the new open period when a probe failed. Only entries still pending and held are moved; an entry was held
+   * only once it was due, so its own backoff time is never later than now. Resolves true when any moved.
+   */
+  private async retimeHeld(target: string, at: number): Promise<boolean> {
+    const ids = this.held.get(target);
+    if (!ids) return false;
+    const closing = at <= this.now();
+    if (closing) this.held.delete(target);
+    let moved = false;
+    for (const id of [...ids]) {
+      const entry = await this.store.get(id);
+      if (!entry || entry.state !== 'pending') { ids.delete(id); continue; }
+      if (closing ? entry.nextAttemptAt <= at : entry.nextAttemptAt >= at) continue;
+      entry.nextAttemptAt = at;
+      await this.store.put(entry);
+      moved = true;
+    }
+    if (!closing && ids.size === 0) this.held.delete(target);
+    return moved;
+  }
+
+  /** A probe whose lease ended with no failure coming back went through: finish it, which closes its circuit. */
+  private async settleProbes(now: number): Promise<void> {
+    for (const [target, probe] of [...this.probes]) {
+      if (probe.leaseUntil > now) continue;
+      this.probes.delete(target);
+      const entry = await this.store.get(probe.id);
+      if (entry && entry.state === 'in-flight' && entry.owner === this.owner && (entry.leaseUntil ?? 0) <= now) await this.finishEntry(entry, now);
+    }
   }
 
   private async finish(ids: string[]): Promise<QueueEntry[]> {

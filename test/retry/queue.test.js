@@ -152,6 +152,75 @@ describe('retry queue engine', function () {
     assert.strictEqual(r.emitted.length, 3);
   });
 
+  describe('circuit breaker recovery', function () {
+    const breaker = { failureThreshold: 2, openMs: 60000, maxOpenMs: 600000, probeTimeoutMs: 10000 };
+    const payloads = (r) => r.emitted.map((m) => m.payload).sort();
+    const circuit = async (q, target) => (await q.command('stats')).circuits.find((c) => c.target === target);
+
+    it('an acknowledged probe closes the circuit: the retries it held go at once, in claim batches, later backoff times untouched', async function () {
+      const r = recorder();
+      const q = make(r, { breaker, claimBatch: 2 });
+      await q.start();
+      for (const n of [1, 2, 3, 4, 5]) await q.accept({ payload: n, ...transient() });
+      await q.accept({ payload: 'later', ...transient({ retryAfterMs: 90000 }) });
+      await q.accept({ payload: 'erp', ...transient({ target: 'erp' }) });
+      await clock.tickAsync(60000);
+      assert.deepStrictEqual(payloads(r).filter((p) => p !== 'erp').length, 1, 'one probe for shop-a after the open period');
+      await clock.tickAsync(1000);
+      const probe = r.emitted.find((m) => m.payload !== 'erp');
+      const ack = await q.accept({ payload: probe.payload, retry: probe.retry });
+      assert.strictEqual(ack.outcome, 'acknowledged');
+      await clock.tickAsync(0);
+      assert.deepStrictEqual(payloads(r), [1, 2, 3, 4, 5, 'erp'], 'every held retry of shop-a is re-emitted when the probe succeeds, not at the end of its lease');
+      assert.strictEqual(await circuit(q, 'shop-a'), undefined, 'the circuit is closed');
+      await clock.tickAsync(90000 - 61001);
+      assert.ok(!payloads(r).includes('later'), 'a retry whose own backoff ends later keeps its time');
+      await clock.tickAsync(1);
+      assert.ok(payloads(r).includes('later'));
+    });
+
+    it('a probe whose lease ends with no failure back closes the circuit: the held retries go then, without a second probe', async function () {
+      const r = recorder();
+      const q = make(r, { breaker });
+      await clock.tickAsync(1000);
+      await q.start();
+      for (const n of [1, 2, 3]) await q.accept({ payload: n, ...transient() });
+      await clock.tickAsync(60000);
+      assert.strictEqual(r.emitted.length, 1, 'the probe');
+      await clock.tickAsync(9999);
+      assert.strictEqual(r.emitted.length, 1, 'the others wait for the probe\'s outcome');
+      await clock.tickAsync(1);
+      assert.deepStrictEqual(payloads(r), [1, 2, 3], 'the probe\'s lease ended: it went through and the rest follow at once');
+      assert.deepStrictEqual(await q.store.counts(), { pending: 0, inFlight: 2, dead: 0, finished: 1 });
+      assert.strictEqual(await circuit(q, 'shop-a'), undefined);
+    });
+
+    it('a failed probe re-opens the circuit for twice as long; the held retries wait for that period, then the next probe decides', async function () {
+      const r = recorder();
+      const q = make(r, { breaker });
+      await q.start();
+      for (const n of [1, 2, 3]) await q.accept({ payload: n, ...transient() });
+      await clock.tickAsync(61000);
+      assert.strictEqual(r.emitted.length, 1);
+      const failed = await q.accept({ ...r.emitted[0], ...transient() });
+      assert.strictEqual(failed.outcome, 'scheduled');
+      const open = await circuit(q, 'shop-a');
+      assert.strictEqual(open.state, 'open');
+      assert.strictEqual(open.openUntil, new Date(Date.parse('2024-05-01T10:00:00Z') + 61000 + 120000).toISOString(), 'the breaker\'s own backoff: twice the open period');
+      const reopenedAt = Date.parse(open.openUntil);
+      const held = (await q.command('list', { state: 'pending' })).entries.filter((e) => e.id !== failed.entry.id);
+      assert.deepStrictEqual(held.map((e) => e.nextAttemptAt), [reopenedAt, reopenedAt], 'the held retries now wait for the new open period');
+      await clock.tickAsync(reopenedAt - Date.now() - 1);
+      assert.strictEqual(r.emitted.length, 1, 'nothing goes while the circuit is open again');
+      await clock.tickAsync(1);
+      assert.strictEqual(r.emitted.length, 2, 'one new probe');
+      await q.accept({ payload: r.emitted[1].payload, retry: r.emitted[1].retry });
+      await clock.tickAsync(0);
+      assert.strictEqual(r.emitted.length, 4, 'its success releases the other two');
+      assert.deepStrictEqual(r.emitted.map((m) => m.payload).slice(1).sort(), [1, 2, 3]);
+    });
+  });
+
   it('auth failures pause the queue without burning attempts; resume re-emits', async function () {
     const r = recorder();
     const q = make(r);
