@@ -5,6 +5,7 @@
  * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
  */
 import { IntegrationError, ValidationError } from '../../lib/errors';
+import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody, stateDirectory,
@@ -114,8 +115,11 @@ export = function (RED: any) {
       if (!path.startsWith('/')) path = '/' + path;
       // A literal path: the raw body is captured by exact path, before any other route or parser runs.
       if (!/^\/[A-Za-z0-9\-._~/%]*$/.test(path)) throw new ValidationError('url', RED._('magento-webhook-in.errors.bad-url', { url: path }));
-      const secret = node.credentials?.secret;
-      if (typeof secret !== 'string' || secret.length === 0) throw new ValidationError('secret', RED._('magento-webhook-in.errors.no-secret'));
+      const reference = node.credentials?.secret;
+      if (typeof reference !== 'string' || reference.length === 0) throw new ValidationError('secret', RED._('magento-webhook-in.errors.no-secret'));
+      // Node-RED expands a credential that is exactly `${NAME}` when NAME is set; a missing NAME would leave the
+      // reference itself as the key, and `prefix-${NAME}` is not expanded at all. Expanded as store-config does.
+      const secret = expandEnv(reference, 'secret', (name) => (typeof RED.util?.getSetting === 'function' ? RED.util.getSetting(node, name) : process.env[name]));
       const scheme: SigningScheme = (SIGNING_SCHEMES as readonly string[]).includes(config.scheme) ? config.scheme : 'body';
       verify = {
         secret, scheme,

@@ -60,6 +60,8 @@ export function chooseFlow(root: string): FlowChoice {
     }
     if (!Array.isArray(nodes)) throw new Error(`${path.relative(root, file)} must hold an array of nodes, as Node-RED exports it`);
     const flowNodes = nodes as FlowNode[];
+    // A credential that is a value, not a reference, stops the start here, before anything runs.
+    splitCredentials(file, flowNodes);
     const httpIn = flowNodes.filter((n) => n.type === 'http in' && n.d !== true);
     const webhookIn = flowNodes.find((n) => n.type === 'magento-webhook-in' && n.d !== true && typeof n.url === 'string' && n.url.trim() !== '');
     let webhookPath: string | undefined;
@@ -77,8 +79,8 @@ export function chooseFlow(root: string): FlowChoice {
 }
 
 /**
- * Credentials of every store-config node as references to the MAGENTO_* variables, so no secret is
- * written to disk; the store-config node expands `${NAME}` in credentials itself.
+ * The store-config credentials as references to the MAGENTO_* variables, exactly as flows/magento-erp.json
+ * and the examples carry them; Node-RED expands a credential that is `${NAME}` when the node starts.
  */
 export const STORE_CREDENTIAL_ENV: Record<string, string> = {
   consumerKey: '${MAGENTO_CONSUMER_KEY}',
@@ -89,6 +91,41 @@ export const STORE_CREDENTIAL_ENV: Record<string, string> = {
   username: '${MAGENTO_ADMIN_USER}',
   password: '${MAGENTO_ADMIN_PASSWORD}',
 };
+
+/**
+ * References for a node of these types that carries no `credentials` in its flow file (Node-RED's export
+ * leaves them out): the same ones the full flow carries, so any flow of ours runs from the environment.
+ */
+export const DEFAULT_CREDENTIAL_ENV: Record<string, Record<string, string>> = {
+  'magento-store-config': STORE_CREDENTIAL_ENV,
+  'magento-webhook-in': { secret: '${WEBHOOK_SECRET}' },
+};
+
+const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+
+/**
+ * Splits a flow file as Node-RED stores a flow: the nodes without their `credentials` (flows.json) and
+ * the credentials by node id (flows_cred.json). Node-RED reads credentials of a flow on disk only from
+ * the `_cred` file, so the references a flow file carries go there. Only `${NAME}` references are taken:
+ * the launcher writes no secret to disk (settings.js has no credentialSecret).
+ */
+export function splitCredentials(file: string, nodes: FlowNode[]): { nodes: FlowNode[]; credentials: Record<string, Record<string, string>> } {
+  const credentials: Record<string, Record<string, string>> = {};
+  const bare = nodes.map((node) => {
+    const { credentials: own, ...rest } = node;
+    const references = (own ?? DEFAULT_CREDENTIAL_ENV[node.type]) as Record<string, unknown> | undefined;
+    if (references && typeof references === 'object') {
+      for (const [key, value] of Object.entries(references)) {
+        if (typeof value !== 'string' || !ENV_REFERENCE.test(value)) {
+          throw new Error(`${path.basename(file)}: credential "${key}" of ${node.type} node ${node.id} must be an \${ENV} reference (e.g. "\${WEBHOOK_SECRET}"), not a value`);
+        }
+      }
+      credentials[node.id] = { ...(references as Record<string, string>) };
+    }
+    return rest as FlowNode;
+  });
+  return { nodes: bare, credentials };
+}
 
 export interface UserDirOptions {
   userDir: string;
@@ -109,7 +146,7 @@ export function prepareUserDir(options: UserDirOptions): { settingsFile: string;
     uiPort: options.port,
     flowFile: 'flows.json',
     flowFilePretty: true,
-    // Credentials only hold ${ENV} references (see STORE_CREDENTIAL_ENV): nothing to encrypt.
+    // Credentials only hold ${ENV} references (see splitCredentials): nothing to encrypt.
     credentialSecret: false,
     // A directory with a package.json that declares node-red nodes is loaded as that module, so the
     // sandbox runs our nodes exactly as an installed package (message catalogs, examples included).
@@ -128,15 +165,9 @@ export function prepareUserDir(options: UserDirOptions): { settingsFile: string;
   const credFile = path.join(userDir, 'flows_cred.json');
   const deployed = !(options.keepFlows && fs.existsSync(flowsFile));
   if (deployed) {
-    fs.writeFileSync(flowsFile, JSON.stringify(flow.nodes, null, 2));
-    const ownCredentials = flow.file.replace(/\.json$/, '_cred.json');
-    if (fs.existsSync(ownCredentials)) {
-      fs.copyFileSync(ownCredentials, credFile);
-    } else {
-      const credentials: Record<string, Record<string, string>> = {};
-      for (const node of flow.nodes) if (node.type === 'magento-store-config') credentials[node.id] = { ...STORE_CREDENTIAL_ENV };
-      fs.writeFileSync(credFile, JSON.stringify(credentials, null, 2));
-    }
+    const { nodes, credentials } = splitCredentials(flow.file, flow.nodes);
+    fs.writeFileSync(flowsFile, JSON.stringify(nodes, null, 2));
+    fs.writeFileSync(credFile, JSON.stringify(credentials, null, 2));
   }
   return { settingsFile, flowsFile, deployed };
 }

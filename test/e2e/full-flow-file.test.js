@@ -111,7 +111,18 @@ describe('flows/magento-erp.json (the full integration flow, as a file)', functi
   it('takes every address from the documented environment variables and stores no secret', function () {
     const store = nodes.find((n) => n.type === 'magento-store-config');
     assert.deepStrictEqual([store.baseUrl, store.storeCode, store.authType], ['${MAGENTO_URL}', '${MAGENTO_STORE_CODE}', '${MAGENTO_AUTH}']);
-    assert.ok(nodes.every((n) => n.credentials === undefined), 'credentials never ship in a flow file');
+    // Credentials ship only as ${ENV} references, which Node-RED (and the nodes) expand at run time: an imported
+    // flow works from the environment, and no value is ever in the file.
+    for (const n of nodes) {
+      for (const [key, value] of Object.entries(n.credentials ?? {})) {
+        assert.match(String(value), /^\$\{[A-Z][A-Z0-9_]*\}$/, `${n.type} credential ${key} must be a \${ENV} reference`);
+      }
+    }
+    assert.deepStrictEqual(store.credentials, {
+      consumerKey: '${MAGENTO_CONSUMER_KEY}', consumerSecret: '${MAGENTO_CONSUMER_SECRET}', accessToken: '${MAGENTO_ACCESS_TOKEN}',
+      accessTokenSecret: '${MAGENTO_ACCESS_TOKEN_SECRET}', token: '${MAGENTO_TOKEN}', username: '${MAGENTO_ADMIN_USER}', password: '${MAGENTO_ADMIN_PASSWORD}',
+    });
+    for (const hook of nodes.filter((n) => n.type === 'magento-webhook-in')) assert.deepStrictEqual(hook.credentials, { secret: '${WEBHOOK_SECRET}' });
     const text = JSON.stringify(nodes);
     for (const secret of ['sandbox-token', 'sandbox-consumer-secret', 'sandbox-access-token', 'sandbox123', 'sandbox-webhook-secret']) {
       assert.ok(!text.includes(secret), `the flow holds the sandbox secret ${secret}`);
@@ -120,7 +131,7 @@ describe('flows/magento-erp.json (the full integration flow, as a file)', functi
     const used = new Set();
     for (const m of text.matchAll(/\$\{([A-Z_]+)\}|env\.get\('([A-Z_]+)'\)|\$parent\.([A-Z_]+)/g)) used.add(m[1] || m[2] || m[3]);
     for (const name of used) assert.ok(FLOW_ENV.includes(name), `${name} is not one of the documented variables`);
-    for (const name of ['MAGENTO_URL', 'MAGENTO_STORE_CODE', 'MAGENTO_AUTH', 'ERP_URL', 'ERP_TOKEN', 'ORDER_POLL_SECONDS', 'MSI_DEFAULT_SOURCE']) {
+    for (const name of ['MAGENTO_URL', 'MAGENTO_STORE_CODE', 'MAGENTO_AUTH', 'ERP_URL', 'ERP_TOKEN', 'ORDER_POLL_SECONDS', 'MSI_DEFAULT_SOURCE', 'WEBHOOK_SECRET', 'MAGENTO_TOKEN']) {
       assert.ok(used.has(name), `${name} is not used by the flow`);
     }
     // Sandbox defaults for the addresses (never for secrets), for a Node-RED started without them.

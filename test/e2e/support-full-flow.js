@@ -92,13 +92,8 @@ async function startFullFlow(options = {}) {
     stack.userDir = userDir;
     cleanups.push(() => fs.rmSync(userDir, { recursive: true, force: true }));
     const flow = { file: FLOW_FILE, nodes, webhookSignTimestamp: webhookIn.scheme === 'timestamp.body', receivesErpChanges: true };
+    // As under npm start: the flow's credentials are ${ENV} references (webhook-in's is ${WEBHOOK_SECRET}).
     const prepared = prepareUserDir({ userDir, port, root: ROOT, flow, keepFlows: false });
-    // The launcher gives store-config nodes ${MAGENTO_*} references; webhook-in reads its secret as given
-    // (no ${ENV} expansion), so the test writes the secret itself into this throw-away user directory.
-    const credFile = path.join(userDir, 'flows_cred.json');
-    const creds = JSON.parse(fs.readFileSync(credFile, 'utf8'));
-    creds[webhookIn.id] = { secret: webhookSecret };
-    fs.writeFileSync(credFile, JSON.stringify(creds, null, 2));
 
     const env = {};
     for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;

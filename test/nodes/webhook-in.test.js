@@ -21,11 +21,17 @@ describe('magento-webhook-in node', function () {
   let server;
   let port;
   let app;
+  const reported = [];
 
   // The test helper's runtime gives nodes neither hooks nor a listening httpNode: give the node the
   // runtime's real hooks, and serve its httpNode app on 127.0.0.1:0.
   function webhookModule(RED) {
     RED.hooks = realHooks;
+    // The helper's RED._ returns the bare key: keep what the node reported, to read the reasons.
+    if (!RED._.reported) {
+      const translate = RED._;
+      RED._ = Object.assign((key, subs) => { reported.push({ key, subs }); return translate(key, subs); }, { reported: true });
+    }
     // As in Node-RED with httpAdminRoot = httpNodeRoot = '/': the admin app's global JSON parser runs
     // before httpNode's routes.
     app = express();
@@ -57,7 +63,7 @@ describe('magento-webhook-in node', function () {
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  async function load(config = {}, { taker = false } = {}) {
+  async function load(config = {}, { taker = false, secret = SECRET } = {}) {
     const flow = [
       { id: 'tab', type: 'tab' },
       { id: 'hook', type: 'magento-webhook-in', z: 'tab', x: 0, y: 0, url: '/magento/orders', scheme: 'body', toleranceSeconds: '300', maxBodyKb: '4',
@@ -65,7 +71,7 @@ describe('magento-webhook-in node', function () {
       { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
     ];
     if (taker) flow.push({ id: 'take', type: 'taker', z: 'tab', x: 0, y: 0, wires: [['out']] });
-    await helper.load([webhookModule, takerModule], flow, { hook: { secret: SECRET } });
+    await helper.load([webhookModule, takerModule], flow, { hook: { secret } });
     if (!server) {
       server = http.createServer((req, res) => app(req, res));
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -270,6 +276,36 @@ describe('magento-webhook-in node', function () {
     const [only] = await n.until(1);
     assert.strictEqual(only.deliveryId, 'c');
     assert.strictEqual(n.messages.length, 1);
+  });
+
+  describe('secret from the environment', function () {
+    const VAR = 'MAGENTO_ERP_TEST_WEBHOOK_SECRET';
+    afterEach(() => { delete process.env[VAR]; });
+
+    it('expands ${NAME} references inside the secret, as store-config does', async () => {
+      process.env[VAR] = 'from-env-Zq9';
+      // Node-RED itself expands only a credential that is exactly ${NAME}: this one the node must expand.
+      const n = await load({}, { secret: `whsec-\${${VAR}}-2024` });
+      const ev = signed(ORDER, { delivery: 'env-1', secret: 'whsec-from-env-Zq9-2024' });
+      const res = await post(ev.raw, ev.headers);
+      assert.strictEqual(res.status, 200, JSON.stringify(res.body));
+      await n.until(1);
+      const literal = signed(ORDER, { delivery: 'env-2', secret: `whsec-\${${VAR}}-2024` });
+      assert.strictEqual((await post(literal.raw, literal.headers)).status, 401, 'the reference is not the key');
+    });
+
+    it('refuses to start when the referenced variable is not set, naming it and never using the reference as the key', async () => {
+      reported.length = 0;
+      const n = await load({}, { secret: `\${${VAR}}` });
+      const errors = helper.log().args.map((a) => a[0]).filter((e) => e.id === 'hook' && e.level === helper.log().ERROR);
+      assert.deepStrictEqual(errors.map((e) => e.msg), ['magento-webhook-in.errors.config'], 'the node reports a configuration error');
+      const reason = reported.find((r) => r.key === 'magento-webhook-in.errors.config').subs.reason;
+      assert.strictEqual(reason, 'secret: environment variable MAGENTO_ERP_TEST_WEBHOOK_SECRET is not set');
+      const ev = signed(ORDER, { delivery: 'env-3', secret: `\${${VAR}}` });
+      const res = await post(ev.raw, ev.headers);
+      assert.notStrictEqual(res.status, 200, 'a request signed with the literal reference must not be accepted');
+      assert.strictEqual(n.messages.length, 0);
+    });
   });
 
   it('leaves the answer to an http response node when asked', async () => {

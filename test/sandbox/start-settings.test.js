@@ -7,6 +7,7 @@ const path = require('path');
 const { readSettings, describeSettings, SettingsError } = require('../../dist/sandbox/launcher/settings.js');
 const { SANDBOX_DEFAULTS } = require('../../dist/sandbox/magento/index.js');
 const { chooseFlow, prepareUserDir, packageRoot, STORE_CREDENTIAL_ENV } = require('../../dist/sandbox/launcher/node-red.js');
+const { splitCredentials } = require('../../dist/sandbox/launcher/node-red.js');
 
 describe('launcher settings', function () {
   it('defaults every setting to the documented sandbox value', function () {
@@ -91,14 +92,45 @@ describe('launcher Node-RED user directory', function () {
     assert.strictEqual(settings.uiHost, '127.0.0.1');
     assert.deepStrictEqual(settings.nodesDir, [root]);
     assert.strictEqual(settings.credentialSecret, false);
-    assert.deepStrictEqual(JSON.parse(fs.readFileSync(prepared.flowsFile, 'utf8')), flow.nodes);
+    // flows.json as Node-RED stores a flow: the nodes without credentials, which go to flows_cred.json.
+    const deployedNodes = JSON.parse(fs.readFileSync(prepared.flowsFile, 'utf8'));
+    assert.deepStrictEqual(deployedNodes, flow.nodes.map(({ credentials, ...rest }) => rest));
     const credentials = JSON.parse(fs.readFileSync(path.join(dir, 'flows_cred.json'), 'utf8'));
     for (const node of flow.nodes.filter((n) => n.type === 'magento-store-config')) {
-      if (!fs.existsSync(flow.file.replace(/\.json$/, '_cred.json'))) assert.deepStrictEqual(credentials[node.id], STORE_CREDENTIAL_ENV);
+      assert.deepStrictEqual(credentials[node.id], STORE_CREDENTIAL_ENV);
     }
+    for (const node of flow.nodes.filter((n) => n.type === 'magento-webhook-in')) {
+      assert.deepStrictEqual(credentials[node.id], { secret: '${WEBHOOK_SECRET}' });
+    }
+    for (const node of flow.nodes.filter((n) => n.credentials)) assert.deepStrictEqual(credentials[node.id], node.credentials, 'the flow file\'s own references');
     for (const values of Object.values(credentials)) {
       for (const v of Object.values(values)) assert.match(v, /^\$\{[A-Z_]+\}$/, 'a credential that is not an ${ENV} reference');
     }
+  });
+
+  it('takes the credential references a flow file carries, gives our nodes without any the standard ones, and refuses a value', function () {
+    const file = path.join(dir, 'flow.json');
+    const { nodes, credentials } = splitCredentials(file, [
+      { id: 'hook', type: 'magento-webhook-in', url: '/hook', credentials: { secret: '${MY_HOOK_SECRET}' } },
+      { id: 'exported', type: 'magento-webhook-in', url: '/other' },
+      { id: 'store', type: 'magento-store-config' },
+      { id: 'inject', type: 'inject' },
+    ]);
+    assert.deepStrictEqual(nodes, [
+      { id: 'hook', type: 'magento-webhook-in', url: '/hook' },
+      { id: 'exported', type: 'magento-webhook-in', url: '/other' },
+      { id: 'store', type: 'magento-store-config' },
+      { id: 'inject', type: 'inject' },
+    ]);
+    assert.deepStrictEqual(credentials, {
+      hook: { secret: '${MY_HOOK_SECRET}' },
+      exported: { secret: '${WEBHOOK_SECRET}' },
+      store: STORE_CREDENTIAL_ENV,
+    });
+    assert.throws(
+      () => splitCredentials(file, [{ id: 'hook', type: 'magento-webhook-in', credentials: { secret: 'whsec-literal-value' } }]),
+      (err) => /flow\.json: credential "secret" of magento-webhook-in node hook must be an \$\{ENV\} reference/.test(err.message) && !err.message.includes('whsec-literal-value'),
+    );
   });
 
   it('finds where the flow takes webhooks and ERP changes', function () {

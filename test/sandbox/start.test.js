@@ -106,12 +106,14 @@ describe('npm start / npm run sandbox (launcher)', function () {
   it('starts the Magento sandbox, the demo ERP and Node-RED with our nodes loaded; Ctrl-C stops all three', async function () {
     const [port, magentoPort, erpPort] = [await freePort(), await freePort(), await freePort()];
     const userToken = 'user-provided-token-5f1e9a';
+    const webhookSecret = 'user-provided-webhook-secret-8c2d';
     const run = launch(['--userdir', tmp], cleanEnv({
       PORT: String(port),
       SANDBOX_MAGENTO_PORT: String(magentoPort),
       SANDBOX_ERP_PORT: String(erpPort),
       SANDBOX_ORDERS: '5',
       SANDBOX_BEARER_TOKEN: userToken,
+      SANDBOX_WEBHOOK_SECRET: webhookSecret,
       ORDER_POLL_SECONDS: '3600',
     }));
     running.push(run);
@@ -158,6 +160,10 @@ describe('npm start / npm run sandbox (launcher)', function () {
     assert.ok(!JSON.stringify(flows).includes(userToken));
     const onDisk = fs.readFileSync(path.join(tmp, 'flows_cred.json'), 'utf8');
     assert.ok(!onDisk.includes(userToken), 'flows_cred.json must hold ${ENV} references only');
+    assert.ok(!onDisk.includes(webhookSecret), 'flows_cred.json must hold ${ENV} references only');
+    const webhookIn = flows.find((n) => n.type === 'magento-webhook-in');
+    assert.ok(webhookIn, 'the full flow (flows/magento-erp.json) is deployed, with its webhook-in');
+    assert.deepStrictEqual(JSON.parse(onDisk)[webhookIn.id], { secret: '${WEBHOOK_SECRET}' }, 'webhook-in gets its secret from WEBHOOK_SECRET');
 
     // The flow reached the sandbox with the token from the environment.
     await waitUntil('the flow to read orders from the sandbox', async () => {
@@ -166,6 +172,18 @@ describe('npm start / npm run sandbox (launcher)', function () {
       return requests.some((r) => r.method === 'GET' && r.path === '/rest/default/V1/orders' && r.status === 200);
     }, 30000);
     assert.doesNotMatch(run.out.stdout + run.out.stderr, /\[error\] \[magento-store-config/, 'the store-config node refused its settings');
+
+    // The sandbox's signed webhooks reach the flow's webhook-in, which verifies them with the same secret.
+    {
+      const placed = await (await fetch(`${magentoUrl}/__sandbox/orders`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 1, webhook: true }),
+      })).json();
+      assert.strictEqual(placed.deliveries.length, 1);
+      const [delivery] = placed.deliveries;
+      assert.ok(delivery.status >= 200 && delivery.status < 300, `the webhook was answered ${delivery.status ?? delivery.error}: ${delivery.response ?? ''}`);
+      assert.doesNotMatch(run.out.stdout + run.out.stderr, /secret[^\n]*required/i, 'webhook-in started without its secret');
+      assert.doesNotMatch(run.out.stdout + run.out.stderr, /\[error\] \[magento-webhook-in/, 'webhook-in refused its settings');
+    }
 
     // The sandbox answers with the token, the ERP stocks the sandbox's catalogue.
     const orders = await fetch(`${magentoUrl}/rest/default/V1/orders?searchCriteria[pageSize]=1`, { headers: { authorization: `Bearer ${userToken}` } });
@@ -181,6 +199,7 @@ describe('npm start / npm run sandbox (launcher)', function () {
     await waitUntil('Node-RED to exit', () => !isAlive(nodeRedPid), 15000);
     for (const p of [port, magentoPort, erpPort]) assert.strictEqual(await portOpen(p), false, `port ${p} still open`);
     assert.ok(!run.out.stdout.includes(userToken) && !run.out.stderr.includes(userToken), 'the user-provided token was printed');
+    assert.ok(!run.out.stdout.includes(webhookSecret) && !run.out.stderr.includes(webhookSecret), 'the user-provided webhook secret was printed');
   });
 
   it('npm run sandbox (--sandbox-only) starts the Magento sandbox and the demo ERP alone', async function () {
