@@ -1,7 +1,7 @@
-/** Runs a baseline in a process of its own (bench/workloads/child.ts) and collects its answer. */
+/** Runs a baseline in a process of its own (bench/baselines/outside-node-red.ts) and collects its answer. */
 import { fork } from 'child_process';
 import path from 'path';
-import type { ChildResult, ChildTask } from '../workloads/child';
+import type { ChildResult, ChildTask } from '../baselines/outside-node-red';
 
 export interface RunningChild {
   pid: number;
@@ -14,7 +14,7 @@ export interface RunningChild {
 }
 
 export function forkChild(task: ChildTask): RunningChild {
-  const child = fork(path.join(__dirname, '..', 'workloads', 'child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, '..', 'baselines', 'outside-node-red.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let firstSeen = false;
   let resolveFirst!: (r: ChildResult) => void;
   let rejectAll!: (e: Error) => void;

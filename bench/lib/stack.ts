@@ -27,7 +27,7 @@ export interface Backends {
 }
 
 /** Paths counted apart at the sandbox: order reads, stock and price writes, bulk status polls. */
-const MAGENTO_PATHS = ['/V1/orders', '/V1/inventory/source-items', '/V1/products/base-prices', '/bulk/', '/V1/products'];
+const MAGENTO_PATHS = ['/V1/orders', '/inventory/source-items', '/products/base-prices', '/bulk/'];
 
 export async function startBackends(options: { orders: number; seed: number }): Promise<Backends> {
   const magentoCalls = new RequestCounter(MAGENTO_PATHS);
@@ -112,6 +112,8 @@ module.exports = settings;
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
   Object.assign(env, run.env);
+  // e.g. BENCH_NODE_RED_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where Node-RED spends its time.
+  if (process.env.BENCH_NODE_RED_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_RED_OPTIONS;
   const logs: string[] = [];
   const proc: NodeRedProcess = spawnNodeRed({
     userDir, settingsFile: prepared.settingsFile, port: 0, env,

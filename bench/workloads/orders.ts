@@ -29,11 +29,12 @@ async function measureInNodeRed(b: Backends, nodeRed: BenchNodeRed, start: strin
   return now() - t0;
 }
 
-export async function packOrderExport(opts: BenchOptions, orders: number, label: string): Promise<Row> {
+/** `overrides`: node changes by id, for diagnostic runs (e.g. the gate in memory) outside the table. */
+export async function packOrderExport(opts: BenchOptions, orders: number, label: string, overrides: Record<string, Record<string, unknown>> = {}): Promise<Row> {
   const b = await startBackends({ orders, seed: opts.seed });
   let nodeRed: BenchNodeRed | undefined;
   try {
-    nodeRed = await startNodeRed({ flow: 'orders-pack.json', env: envFor(b, opts), overrides: { 'orders-read': { pageSize: String(opts.pageSize) } } });
+    nodeRed = await startNodeRed({ flow: 'orders-pack.json', env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
     const nr = nodeRed;
     let stats: PackStats = {};
     // Every order ends committed (in the ERP), refused by the ERP, or at map-order's invalid output.
