@@ -93,6 +93,22 @@ interface LineValues {
   tax: number; baseTax: number; taxPercent: number; discount: number; baseDiscount: number; discountPercent: number;
 }
 
+/** One line's amounts in one currency, each rounded as Magento stores it. */
+interface LineAmounts { price: number; priceInclTax: number; row: number; discount: number; tax: number; rowInclTax: number }
+
+/**
+ * Magento's default tax calculation (TotalBaseCalculator, tax after discount): row = unit price × qty, the
+ * percent discount on the row, tax on the discounted row; the incl-tax row total carries the tax before
+ * discount (AbstractAggregateCalculator).
+ */
+function lineAmounts(price: number, qty: number, discountPercent: number, taxPercent: number): LineAmounts {
+  const row = round2(price * qty);
+  const discount = round2((row * discountPercent) / 100);
+  const tax = round2(((row - discount) * taxPercent) / 100);
+  const rowInclTax = round2(row + (row * taxPercent) / 100);
+  return { price, priceInclTax: round2(rowInclTax / qty), row, discount, tax, rowInclTax };
+}
+
 /** One order item with every field in a fixed order (one object shape: cheap to build 100 000 times). */
 function lineItem(v: LineValues): OrderItem {
   return {
@@ -160,9 +176,10 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
   const chosen = new Set<number>();
   const items: OrderItem[] = [];
   let nextItem = entityId * ITEM_ID_STRIDE;
-  let baseSubtotal = 0;
-  let baseDiscount = 0;
-  let baseTax = 0;
+  // Each currency is totalled from its own rounded line amounts, as Magento's quote collectors do: a line's
+  // order-currency amounts come from its converted unit price, never from its base amounts times the rate.
+  const base = { subtotal: 0, discount: 0, tax: 0, inclTax: 0 };
+  const ord = { subtotal: 0, discount: 0, tax: 0, inclTax: 0 };
   let qtyTotal = 0;
   let weightTotal = 0;
   for (let n = 0; n < count; n++) {
@@ -171,22 +188,19 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
     chosen.add(li);
     const line = opts.lines[li];
     const qty = rng.int(1, 3);
-    const basePrice = line.price;
-    const baseRow = round2(basePrice * qty);
-    const baseDisc = round2((baseRow * discountPercent) / 100);
-    const baseLineTax = round2(((baseRow - baseDisc) * taxPercent) / 100);
-    baseSubtotal += baseRow;
-    baseDiscount += baseDisc;
-    baseTax += baseLineTax;
+    const b = lineAmounts(line.price, qty, discountPercent, taxPercent);
+    const o = lineAmounts(round2(line.price * rate), qty, discountPercent, taxPercent);
+    for (const [sum, a] of [[base, b], [ord, o]] as const) {
+      sum.subtotal += a.row; sum.discount += a.discount; sum.tax += a.tax; sum.inclTax += a.rowInclTax;
+    }
     qtyTotal += qty;
     weightTotal += line.weight * qty;
     const quoteItemId = entityId * ITEM_ID_STRIDE + items.length;
     const priced = (itemId: number, sku: string, name: string, productId: number, type: string): OrderItem => lineItem({
       itemId, orderId: entityId, at: created, storeId: store.id, qty, quoteItemId, sku, name, productId, type, weight: line.weight,
-      rowWeight: round2(line.weight * qty), price: round2(basePrice * rate), basePrice,
-      priceInclTax: round2(basePrice * rate * (1 + taxPercent / 100)), basePriceInclTax: round2(basePrice * (1 + taxPercent / 100)),
-      rowTotal: round2(baseRow * rate), baseRowTotal: baseRow, rowTotalInclTax: round2((baseRow + baseLineTax) * rate), baseRowTotalInclTax: round2(baseRow + baseLineTax),
-      tax: round2(baseLineTax * rate), baseTax: baseLineTax, taxPercent, discount: round2(baseDisc * rate), baseDiscount: baseDisc, discountPercent,
+      rowWeight: round2(line.weight * qty), price: o.price, basePrice: b.price, priceInclTax: o.priceInclTax, basePriceInclTax: b.priceInclTax,
+      rowTotal: o.row, baseRowTotal: b.row, rowTotalInclTax: o.rowInclTax, baseRowTotalInclTax: b.rowInclTax,
+      tax: o.tax, baseTax: b.tax, taxPercent, discount: o.discount, baseDiscount: b.discount, discountPercent,
     });
     if (line.parent) {
       const parentId = nextItem++;
@@ -206,14 +220,18 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
   }
   for (const it of items) if (it.parent_item_id) it.parent_item = { ...items.find((p) => p.item_id === it.parent_item_id) };
 
-  baseSubtotal = round2(baseSubtotal);
-  baseDiscount = round2(baseDiscount);
+  const baseSubtotal = round2(base.subtotal);
+  const baseDiscount = round2(base.discount);
+  const baseTax = round2(base.tax);
+  const subtotal = round2(ord.subtotal);
+  const discount = round2(ord.discount);
+  const tax = round2(ord.tax);
   const freeShipping = baseSubtotal - baseDiscount >= 100 || rng.chance(0.15);
   const baseShipping = freeShipping ? 0 : round2(5 * qtyTotal);
-  baseTax = round2(baseTax);
+  const shipping = round2(baseShipping * rate);
   const baseGrand = round2(baseSubtotal - baseDiscount + baseShipping + baseTax);
+  const grand = round2(subtotal - discount + shipping + tax);
   const payment = freeShipping && baseGrand === 0 ? PAYMENTS[4] : pickPayment(rng);
-  const conv = (n: number): number => round2(n * rate);
 
   const billing = orderAddress('billing', address, email, entityId, customer?.id);
   const shippingAddr = orderAddress('shipping', address, email, entityId, customer?.id);
@@ -261,26 +279,26 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
     weight: round2(weightTotal),
     total_item_count: items.length,
     total_qty_ordered: qtyTotal,
-    subtotal: conv(baseSubtotal),
+    subtotal,
     base_subtotal: baseSubtotal,
-    subtotal_incl_tax: conv(baseSubtotal + baseTax),
-    base_subtotal_incl_tax: round2(baseSubtotal + baseTax),
-    discount_amount: -conv(baseDiscount),
+    subtotal_incl_tax: round2(ord.inclTax),
+    base_subtotal_incl_tax: round2(base.inclTax),
+    discount_amount: -discount,
     base_discount_amount: -baseDiscount,
-    shipping_amount: conv(baseShipping),
+    shipping_amount: shipping,
     base_shipping_amount: baseShipping,
-    shipping_incl_tax: conv(baseShipping),
+    shipping_incl_tax: shipping,
     base_shipping_incl_tax: baseShipping,
     shipping_tax_amount: 0,
     base_shipping_tax_amount: 0,
     shipping_discount_amount: 0,
     base_shipping_discount_amount: 0,
     shipping_description: shippingDescription,
-    tax_amount: conv(baseTax),
+    tax_amount: tax,
     base_tax_amount: baseTax,
-    grand_total: conv(baseGrand),
+    grand_total: grand,
     base_grand_total: baseGrand,
-    total_due: conv(baseGrand),
+    total_due: grand,
     base_total_due: baseGrand,
     total_paid: 0,
     base_total_paid: 0,
@@ -302,8 +320,8 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
     items,
     billing_address: billing,
     payment: {
-      account_status: undefined, additional_information: [payment.title], amount_ordered: conv(baseGrand), base_amount_ordered: baseGrand,
-      base_shipping_amount: baseShipping, shipping_amount: conv(baseShipping), cc_last4: payment.method === 'braintree' ? String(1000 + (entityId % 9000)) : undefined,
+      account_status: undefined, additional_information: [payment.title], amount_ordered: grand, base_amount_ordered: baseGrand,
+      base_shipping_amount: baseShipping, shipping_amount: shipping, cc_last4: payment.method === 'braintree' ? String(1000 + (entityId % 9000)) : undefined,
       entity_id: entityId, method: payment.method, parent_id: entityId, amount_paid: 0, base_amount_paid: 0,
     },
     status_histories: [],
@@ -311,12 +329,12 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
       shipping_assignments: [{
         shipping: {
           address: shippingAddr, method: shippingMethod,
-          total: { base_shipping_amount: baseShipping, base_shipping_incl_tax: baseShipping, base_shipping_tax_amount: 0, shipping_amount: conv(baseShipping), shipping_incl_tax: conv(baseShipping), shipping_tax_amount: 0 },
+          total: { base_shipping_amount: baseShipping, base_shipping_incl_tax: baseShipping, base_shipping_tax_amount: 0, shipping_amount: shipping, shipping_incl_tax: shipping, shipping_tax_amount: 0 },
         },
         items: [],
       }],
       payment_additional_info: [{ key: 'method_title', value: payment.title }],
-      applied_taxes: taxPercent ? [{ code: store.id === 1 ? 'US-TAX' : 'VAT', title: store.id === 1 ? 'US Tax' : 'VAT', percent: taxPercent, amount: conv(baseTax), base_amount: baseTax }] : [],
+      applied_taxes: taxPercent ? [{ code: store.id === 1 ? 'US-TAX' : 'VAT', title: store.id === 1 ? 'US Tax' : 'VAT', percent: taxPercent, amount: tax, base_amount: baseTax }] : [],
       item_applied_taxes: [],
       converting_from_quote: true,
     },
@@ -328,27 +346,6 @@ export function buildOrder(rng: Rng, opts: BuildOptions): Order {
 export function syncAssignmentItems(order: Order): void {
   const a = order.extension_attributes?.shipping_assignments?.[0];
   if (a) a.items = order.items;
-}
-
-/** The amounts one invoice carries for `qtys` (order_item_id → qty), first invoice taking the shipping. */
-export function invoiceTotals(order: Order, qtys: Map<number, number>, includeShipping: boolean): Record<string, number> {
-  let subtotal = 0; let baseSubtotal = 0; let tax = 0; let baseTax = 0; let disc = 0; let baseDisc = 0; let qty = 0;
-  for (const it of order.items as OrderItem[]) {
-    const q = qtys.get(it.item_id);
-    if (!q || it.parent_item_id) continue;
-    const share = q / it.qty_ordered;
-    subtotal += it.row_total * share; baseSubtotal += it.base_row_total * share;
-    tax += it.tax_amount * share; baseTax += it.base_tax_amount * share;
-    disc += it.discount_amount * share; baseDisc += it.base_discount_amount * share;
-    qty += q;
-  }
-  const ship = includeShipping ? order.shipping_amount : 0;
-  const baseShip = includeShipping ? order.base_shipping_amount : 0;
-  return {
-    subtotal: round2(subtotal), base_subtotal: round2(baseSubtotal), tax_amount: round2(tax), base_tax_amount: round2(baseTax),
-    discount_amount: -round2(disc), base_discount_amount: -round2(baseDisc), shipping_amount: ship, base_shipping_amount: baseShip,
-    grand_total: round2(subtotal - disc + tax + ship), base_grand_total: round2(baseSubtotal - baseDisc + baseTax + baseShip), total_qty: qty,
-  };
 }
 
 export { round2 };

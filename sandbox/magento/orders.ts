@@ -535,7 +535,7 @@ export class OrderBook {
     const o = this.seeded(entityId - 1);
     if (o.state !== 'processing' && o.state !== 'complete') return [];
     const qtys = new Map<number, number>((o.items as OrderItem[]).map((it) => [it.item_id, it.qty_ordered]));
-    return [invoiceDocument(o, entityId, qtys, true, o.updated_at)];
+    return [invoiceDocument(o, entityId, qtys, true, o.updated_at, true)];
   }
 
   private seededShipments(entityId: number): Order[] {
@@ -711,13 +711,13 @@ export class OrderBook {
     const firstInvoice = this.invoicesOf(entityId).length === 0 && order.total_invoiced === 0;
     const id = this.nextInvoiceId++;
     const doc = invoiceDocument(order, id, qtys, firstInvoice, at);
-    for (const [itemId, qty] of qtys) {
-      const it = (order.items as OrderItem[]).find((x) => x.item_id === itemId)!;
-      const share = qty / it.qty_ordered;
-      it.qty_invoiced += qty; it.updated_at = at;
-      it.row_invoiced = round2(it.row_invoiced + it.row_total * share); it.base_row_invoiced = round2(it.base_row_invoiced + it.base_row_total * share);
-      it.tax_invoiced = round2(it.tax_invoiced + it.tax_amount * share); it.base_tax_invoiced = round2(it.base_tax_invoiced + it.base_tax_amount * share);
-      if (it.product_type === 'configurable') this.applyToChildren(order, itemId, 'qty_invoiced', at);
+    for (const line of doc.items as OrderItem[]) {
+      const it = (order.items as OrderItem[]).find((x) => x.item_id === line.order_item_id)!;
+      it.qty_invoiced += line.qty; it.updated_at = at;
+      it.row_invoiced = round2(it.row_invoiced + line.row_total); it.base_row_invoiced = round2(it.base_row_invoiced + line.base_row_total);
+      it.tax_invoiced = round2(it.tax_invoiced + line.tax_amount); it.base_tax_invoiced = round2(it.base_tax_invoiced + line.base_tax_amount);
+      it.discount_invoiced = round2(it.discount_invoiced + line.discount_amount); it.base_discount_invoiced = round2(it.base_discount_invoiced + line.base_discount_amount);
+      if (it.product_type === 'configurable') this.applyToChildren(order, it.item_id, 'qty_invoiced', at);
     }
     order.subtotal_invoiced = round2(order.subtotal_invoiced + doc.subtotal); order.base_subtotal_invoiced = round2(order.base_subtotal_invoiced + doc.base_subtotal);
     order.tax_invoiced = round2(order.tax_invoiced + doc.tax_amount); order.base_tax_invoiced = round2(order.base_tax_invoiced + doc.base_tax_amount);
