@@ -12,8 +12,10 @@ export interface FaultRule {
   count: number;
   /** HTTP status (429, 500, 502, 503, ...), or 'reset' (socket destroyed), or 'hang' (never answered). */
   fault: FaultAction;
-  /** Substring or /regex/ matched against the path (e.g. "/V1/orders" or "/^\\/rest\\/default\\/V1\\/inventory/"). */
+  /** Text the request path contains (raw or percent-decoded), e.g. "/V1/orders" or "/V1/order/25/invoice". */
   route?: string;
+  /** A regular expression (JavaScript source, no delimiters) the raw path must match, e.g. "^/rest/de/V1/orders/\\d+$". */
+  routeRegex?: string;
   method?: string;
   /** Seconds for Retry-After on a 429 (default 1). */
   retryAfter?: number;
@@ -33,8 +35,10 @@ export interface FaultConfig {
   hangRate?: number;
   /** Retry-After seconds sent with 429 and 503 (default 1). */
   retryAfterSeconds?: number;
-  /** Only paths matching this substring or /regex/ get the random faults and latency. */
+  /** Only paths containing this text get the random faults and latency. */
   route?: string;
+  /** Only paths matching this regular expression (JavaScript source, no delimiters) get them. */
+  routeRegex?: string;
   /** Counted rules, applied before the random rates. */
   next?: FaultRule[];
   /** Seed of the random draws (default 1). */
@@ -47,13 +51,52 @@ export interface FaultDecision {
   retryAfter?: number;
 }
 
-function matches(pattern: string | undefined, path: string): boolean {
-  if (!pattern) return true;
-  const re = /^\/(.+)\/([gimsuy]*)$/.exec(pattern);
-  if (re) {
-    try { return new RegExp(re[1], re[2]).test(path); } catch { return false; }
+/**
+ * Where a fault applies. `route` is always plain text (a path is never read as a pattern, whatever it
+ * looks like); a regular expression is only ever given as `routeRegex`, so neither can be mistaken for the other.
+ */
+interface RouteTarget { route?: string; routeRegex?: string }
+
+const compiled = new Map<string, RegExp>();
+
+function regexOf(source: string): RegExp {
+  let re = compiled.get(source);
+  if (!re) {
+    re = new RegExp(source);
+    if (compiled.size > 100) compiled.clear();
+    compiled.set(source, re);
   }
-  return path.includes(pattern);
+  return re;
+}
+
+function decoded(path: string): string {
+  try { return decodeURIComponent(path); } catch { return path; }
+}
+
+function matches(target: RouteTarget, path: string): boolean {
+  if (target.route && !path.includes(target.route) && !decoded(path).includes(target.route)) return false;
+  if (target.routeRegex && !regexOf(target.routeRegex).test(path)) return false;
+  return true;
+}
+
+/** Reads `route` / `routeRegex` of a config or rule, naming the field at fault. */
+function routeTarget(input: Record<string, unknown>, where: string): RouteTarget {
+  const out: RouteTarget = {};
+  if (input.route !== undefined && input.route !== null && input.route !== '') {
+    if (typeof input.route === 'object') throw new Error(`${where}.route: expected text the request path contains`);
+    const route = String(input.route);
+    // Before routeRegex existed, "/^…/" or "/…\\…/" was read as a pattern: say so rather than never matching.
+    if (/^\/.*\/[gimsuy]*$/.test(route) && /^\/\^|\\/.test(route)) {
+      throw new Error(`${where}.route: "${route}" looks like a /regex/; route is plain text the path contains, give a regular expression as routeRegex (no slashes around it)`);
+    }
+    out.route = route;
+  }
+  if (input.routeRegex !== undefined && input.routeRegex !== null && input.routeRegex !== '') {
+    if (typeof input.routeRegex !== 'string') throw new Error(`${where}.routeRegex: expected a regular expression as text`);
+    try { regexOf(input.routeRegex); } catch (e) { throw new Error(`${where}.routeRegex: not a valid regular expression (${(e as Error).message})`); }
+    out.routeRegex = input.routeRegex;
+  }
+  return out;
 }
 
 export function validateFaults(input: unknown): FaultConfig {
@@ -74,7 +117,7 @@ export function validateFaults(input: unknown): FaultConfig {
       out[k] = n;
     }
   }
-  if (f.route !== undefined) out.route = String(f.route);
+  Object.assign(out, routeTarget(f, 'faults'));
   if (f.next !== undefined) {
     if (!Array.isArray(f.next)) throw new Error('faults.next: expected a list of rules');
     out.next = f.next.map((r: Record<string, unknown>, i: number) => {
@@ -85,7 +128,7 @@ export function validateFaults(input: unknown): FaultConfig {
         throw new Error(`faults.next[${i}].fault: expected an HTTP status 400-599, "reset" or "hang"`);
       }
       const rule: FaultRule = { count, fault: fault === 'reset' || fault === 'hang' ? fault : Number(fault) };
-      if (r.route !== undefined) rule.route = String(r.route);
+      Object.assign(rule, routeTarget(r, `faults.next[${i}]`));
       if (r.method !== undefined) rule.method = String(r.method).toUpperCase();
       if (r.retryAfter !== undefined) rule.retryAfter = Number(r.retryAfter);
       return rule;
@@ -118,12 +161,12 @@ export class Faults {
   decide(method: string, path: string): FaultDecision {
     const c = this.config;
     for (const rule of c.next ?? []) {
-      if (rule.count > 0 && (!rule.method || rule.method === method) && matches(rule.route, path)) {
+      if (rule.count > 0 && (!rule.method || rule.method === method) && matches(rule, path)) {
         rule.count--;
         return { latencyMs: 0, action: rule.fault, retryAfter: rule.retryAfter ?? c.retryAfterSeconds ?? 1 };
       }
     }
-    if (!matches(c.route, path)) return { latencyMs: 0 };
+    if (!matches(c, path)) return { latencyMs: 0 };
     const latencyMs = (c.latencyMs ?? 0) + (c.latencyJitterMs ? Math.floor(this.rng.next() * c.latencyJitterMs) : 0);
     const retryAfter = c.retryAfterSeconds ?? 1;
     const draws: Array<[number | undefined, FaultAction]> = [[c.resetRate, 'reset'], [c.hangRate, 'hang'], [c.rate429, 429], [c.rate500, 500], [c.rate502, 502], [c.rate503, 503]];
