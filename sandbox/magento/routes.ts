@@ -3,7 +3,7 @@
  * ACL resource (named in the 401), handler. Handlers receive the decoded body and answer plain data or
  * throw a WebapiError; the server turns both into Magento's JSON.
  */
-import type { Catalog, SourceItem, TierPrice } from './catalog';
+import type { Catalog, Customer, SourceItem, TierPrice } from './catalog';
 import { magentoDate } from './dates';
 import type { OrderBook, OrderEvent } from './orders';
 import type { Order } from './order-factory';
@@ -135,6 +135,34 @@ const DOC_COLUMNS: ColumnSpec = {
   columns: new Set(['entity_id', 'order_id', 'increment_id', 'state', 'store_id', 'created_at', 'updated_at', 'grand_total', 'base_grand_total', 'total_qty', 'customer_id', 'email_sent', 'billing_address_id', 'shipping_address_id']),
   dateColumns: new Set(['created_at', 'updated_at']),
 };
+
+/**
+ * Customers are EAV entities: CustomerRepository::getList filters and sorts on attribute codes (entity_id
+ * is the id; `id` is not an attribute), plus `name` (addNameToSelect) and the default billing address joins.
+ * Anything else is Magento's 400 "Invalid attribute name".
+ */
+const CUSTOMER_COLUMNS: ColumnSpec = {
+  columns: new Set(['entity_id', 'attribute_set_id', 'increment_id', 'website_id', 'store_id', 'group_id', 'email', 'firstname', 'lastname', 'middlename',
+    'prefix', 'suffix', 'name', 'dob', 'gender', 'taxvat', 'created_at', 'updated_at', 'created_in', 'is_active', 'default_billing', 'default_shipping',
+    'confirmation', 'disable_auto_group_change', 'billing_postcode', 'billing_city', 'billing_telephone', 'billing_region', 'billing_country_id', 'company']),
+  dateColumns: new Set(['created_at', 'updated_at', 'dob']),
+};
+
+function checkCustomerColumns(c: Criteria): void {
+  const fields = [...c.filterGroups.flat().map((f) => f.field), ...(c.sortOrders ?? []).map((s) => s.field)];
+  const bad = fields.find((f) => !CUSTOMER_COLUMNS.columns.has(f));
+  if (bad !== undefined) throw new WebapiError(400, 'Invalid attribute name: %1', [bad]);
+}
+
+function customerRow(cu: Customer): Obj {
+  const billing = cu.addresses.find((a) => String(a.id) === cu.default_billing);
+  const region = billing ? (typeof billing.region === 'string' ? billing.region : billing.region.region) : undefined;
+  return {
+    ...cu, entity_id: cu.id, attribute_set_id: 1, is_active: 1, name: `${cu.firstname} ${cu.lastname}`,
+    billing_postcode: billing?.postcode, billing_city: billing?.city, billing_telephone: billing?.telephone, billing_region: region,
+    billing_country_id: billing?.country_id, company: billing?.company,
+  };
+}
 
 // ---- handlers ------------------------------------------------------------------------------------
 
@@ -407,6 +435,14 @@ export const ROUTES: Route[] = [
     handle: (w, c) => { const d = w.orders.findDoc('shipment', intParam(c, 'id')); if (!d) throw new WebapiError(404, "The entity that was requested doesn't exist. Verify the entity and try again."); return d; },
   },
   // Magento_Customer
+  {
+    method: 'GET', path: '/customers/search', resource: 'Magento_Customer::customer',
+    handle: (w, c) => {
+      const crit = criteria(w, c, true);
+      checkCustomerColumns(crit);
+      return searchRows([...w.catalog.customers.values()].map(customerRow), crit, CUSTOMER_COLUMNS, (r) => w.catalog.customers.get(r.entity_id as number) as unknown as Obj);
+    },
+  },
   {
     method: 'GET', path: '/customers/:id', resource: 'Magento_Customer::customer',
     handle: (w, c) => { const id = intParam(c, 'id'); const cu = w.catalog.customers.get(id); if (!cu) throw noSuchEntity('customerId', id); return cu; },
