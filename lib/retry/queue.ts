@@ -132,6 +132,8 @@ export class RetryQueue {
   private readonly held = new Map<string, Set<string>>();
   /** Per target: the half-open probe in flight and the end of its lease (no failure by then = success). */
   private readonly probes = new Map<string, { id: string; leaseUntil: number }>();
+  /** Per target: when its held entries become due, applied by the pump (so no claim runs in between). */
+  private readonly retimes = new Map<string, number>();
 
   constructor(options: RetryQueueOptions) {
     this.store = options.store;
@@ -194,7 +196,7 @@ export class RetryQueue {
     const probeTarget = retryId ? this.probeTargetOf(retryId) : undefined;
     if (probeTarget) this.probes.delete(probeTarget);
     const circuit = failure.errorClass === 'transient' ? this.breaker.failure(failure.target, now) : {};
-    if (circuit.transition === 'reopened' && failure.target) await this.retimeHeld(failure.target, circuit.openUntil as number);
+    if (circuit.transition === 'reopened' && failure.target && this.held.has(failure.target)) this.retimes.set(failure.target, circuit.openUntil as number);
 
     const decision = decide(failure, Math.max(attempt, 1), since, now, this.policy, this.random);
     const record: AttemptRecord = { attempt, time: iso(now), errorClass: failure.errorClass, message: failure.message };
@@ -242,7 +244,8 @@ export class RetryQueue {
       this.events.change();
       return { outcome: 'paused', entry };
     }
-    await this.schedule();
+    if (this.retimes.size > 0) await this.pump();
+    else await this.schedule();
     this.events.change();
     return { outcome: 'scheduled', entry, delayMs: decision.action === 'retry' ? decision.delayMs : 0 };
   }
@@ -288,6 +291,10 @@ export class RetryQueue {
         do {
           const now = this.now();
           await this.settleProbes(now);
+          for (const [target, at] of [...this.retimes]) {
+            this.retimes.delete(target);
+            await this.retimeHeld(target, at);
+          }
           claimed = await this.store.claimDue(now, this.batch, this.owner, this.leaseMs);
           for (const entry of claimed) {
             const probe = entry.target !== undefined && this.breaker.state(entry.target, now) === 'half-open';
@@ -390,7 +397,8 @@ export class RetryQueue {
       const wasOpen = this.breaker.success(entry.target);
       if (wasOpen || this.held.has(entry.target)) {
         // The circuit closed: what it held back for this target is due now (later backoff times are untouched).
-        if (await this.retimeHeld(entry.target, now)) void this.pump();
+        this.retimes.set(entry.target, now);
+        void this.pump();
       }
     }
     this.progress(now);
@@ -412,24 +420,21 @@ export class RetryQueue {
   /**
    * Moves the entries held for `target` to `at`: earlier when the circuit closed (`at` = now), to the end of
    * the new open period when a probe failed. Only entries still pending and held are moved; an entry was held
-   * only once it was due, so its own backoff time is never later than now. Resolves true when any moved.
+   * only once it was due, so its own backoff time is never later than now. Runs inside the pump only.
    */
-  private async retimeHeld(target: string, at: number): Promise<boolean> {
+  private async retimeHeld(target: string, at: number): Promise<void> {
     const ids = this.held.get(target);
-    if (!ids) return false;
+    if (!ids) return;
     const closing = at <= this.now();
     if (closing) this.held.delete(target);
-    let moved = false;
     for (const id of [...ids]) {
       const entry = await this.store.get(id);
       if (!entry || entry.state !== 'pending') { ids.delete(id); continue; }
       if (closing ? entry.nextAttemptAt <= at : entry.nextAttemptAt >= at) continue;
       entry.nextAttemptAt = at;
       await this.store.put(entry);
-      moved = true;
     }
     if (!closing && ids.size === 0) this.held.delete(target);
-    return moved;
   }
 
   /** A probe whose lease ended with no failure coming back went through: finish it, which closes its circuit. */
