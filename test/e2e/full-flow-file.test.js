@@ -108,6 +108,26 @@ describe('flows/magento-erp.json (the full integration flow, as a file)', functi
     }
   });
 
+  it('gives Node-RED\'s json node schemas it compiles without a strict-mode warning, with the meaning of schemas/', function () {
+    // The json node's own ajv, set up as 70-JSON.js does; its default logger is the console, i.e. Node-RED's log.
+    const jsonNode = require.resolve('@node-red/nodes/core/parsers/70-JSON.js');
+    const Ajv = require(require.resolve('ajv', { paths: [path.dirname(jsonNode)] }));
+    const warnings = [];
+    const logger = { log() {}, warn: (...args) => warnings.push(args.join(' ')), error: (...args) => warnings.push(args.join(' ')) };
+    const ajv = new Ajv({ allErrors: true, logger });
+    ajv.addMetaSchema(require(require.resolve('ajv/lib/refs/json-schema-draft-06.json', { paths: [path.dirname(jsonNode)] })));
+    const validators = {};
+    for (const change of nodes.filter((n) => n.type === 'change')) {
+      const rule = (change.rules || []).find((r) => r.p === 'schema');
+      if (rule) validators[change.name] = ajv.compile(JSON.parse(rule.to));
+    }
+    assert.deepStrictEqual(warnings, [], 'Node-RED would log these when the first ERP body arrives');
+    const shipment = validators['schema erp-shipment.schema.json'];
+    const body = (id) => ({ shipment_id: id, order_number: '000000001', lines: [{ sku: 'A', qty: 1 }] });
+    for (const id of ['DLV-1', 7, 'x'.repeat(255)]) assert.ok(shipment(body(id)), `shipment_id ${JSON.stringify(id)} is valid`);
+    for (const id of ['', '   ', 0, -3, 1.5, true, null, 'x'.repeat(256)]) assert.ok(!shipment(body(id)), `shipment_id ${JSON.stringify(id)} is refused`);
+  });
+
   it('takes every address from the documented environment variables and stores no secret', function () {
     const store = nodes.find((n) => n.type === 'magento-store-config');
     assert.deepStrictEqual([store.baseUrl, store.storeCode, store.authType], ['${MAGENTO_URL}', '${MAGENTO_STORE_CODE}', '${MAGENTO_AUTH}']);

@@ -404,5 +404,8 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
     for (const s of secrets) assert.ok(!text.includes(s), `Node-RED's output holds a secret (${s.slice(0, 6)}…)`);
     // Problems logged are named, never a crash.
     assert.ok(!problemLines(stack).some((l) => /TypeError|ReferenceError|Cannot read prop/.test(l)), problemLines(stack).join('\n'));
+    // The webhook-in node had its secret (from ${WEBHOOK_SECRET}); the json nodes compiled the ERP schemas silently.
+    assert.ok(!stack.logs.some((l) => /secret[^\n]*required|environment variable \S+ is not set/i.test(l)), 'a node started without its secret');
+    assert.ok(!stack.logs.some((l) => /strict mode|allowUnionTypes/.test(l)), stack.logs.filter((l) => /strict mode/.test(l)).join('\n'));
   });
 });
