@@ -679,10 +679,9 @@ export class OrderBook {
     if (!this.shipmentDocs.has(entityId)) this.shipmentDocs.set(entityId, [...this.seededShipments(entityId)]);
     const doc = shipmentDocument(order, id, qtys, req.tracks, at);
     if (req.notify) doc.email_sent = 1;
-    if (req.appendComment && req.comment?.comment) doc.comments.push({ entity_id: id * 100, parent_id: id, comment: req.comment.comment, is_customer_notified: req.notify ? 1 : 0, is_visible_on_front: req.comment.is_visible_on_front ? 1 : 0, created_at: at });
+    if (addDocumentComment(doc, id, req, at)) { doc.customer_note = String(req.comment!.comment); doc.customer_note_notify = 1; }
     this.shipmentDocs.get(entityId)!.push(doc);
     this.resolveState(order);
-    if (req.appendComment && req.comment?.comment) order.status_histories.unshift(this.history(order, at, req.comment.comment, order.status, 'shipment', req.notify ? 1 : 0, req.comment.is_visible_on_front ? 1 : 0));
     this.touched(order, at);
     return id;
   }
@@ -731,10 +730,12 @@ export class OrderBook {
       doc.state = 1;
     }
     if (!this.invoiceDocs.has(entityId)) this.invoiceDocs.set(entityId, [...this.seededInvoices(entityId)]);
-    if (req.appendComment && req.comment?.comment) doc.comments.push({ entity_id: id * 100, parent_id: id, comment: req.comment.comment, is_customer_notified: req.notify ? 1 : 0, is_visible_on_front: req.comment.is_visible_on_front ? 1 : 0, created_at: at });
+    if (req.notify) doc.email_sent = 1;
+    addDocumentComment(doc, id, req, at);
     this.invoiceDocs.get(entityId)!.push(doc);
     this.resolveState(order);
-    order.status_histories.unshift(this.history(order, at, req.appendComment && req.comment?.comment ? req.comment.comment : undefined, order.status, 'invoice', req.notify ? 1 : 0));
+    // The invoice's comment stays on the invoice: the order's history only records the status it moved to.
+    order.status_histories.unshift(this.history(order, at, undefined, order.status, 'invoice', req.notify ? 1 : 0));
     this.touched(order, at);
     return id;
   }
@@ -803,6 +804,22 @@ export class OrderBook {
   get overlaySize(): number {
     return this.overlay.size;
   }
+}
+
+/**
+ * A shipment's or invoice's comment, stored whenever one is given (Magento's Shipment/InvoiceDocumentFactory
+ * call addComment for any comment); `appendComment` with `notify` only puts it into the customer's e-mail,
+ * which is what `is_customer_notified` records. True when the comment goes to the customer.
+ */
+function addDocumentComment(doc: Order, docId: number, req: { notify?: boolean; appendComment?: boolean; comment?: { comment?: string; is_visible_on_front?: number | boolean } }, at: string): boolean {
+  const text = req.comment?.comment;
+  if (text === undefined || text === null || String(text) === '') return false;
+  const notified = Boolean(req.appendComment && req.notify);
+  doc.comments.push({
+    comment: String(text), created_at: at, entity_id: docId * 100 + doc.comments.length, is_customer_notified: notified ? 1 : 0,
+    is_visible_on_front: req.comment?.is_visible_on_front ? 1 : 0, parent_id: docId,
+  });
+  return notified;
 }
 
 function normalizeDate(v: string): string {

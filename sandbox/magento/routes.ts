@@ -172,6 +172,25 @@ function orderFor(world: World, ctx: RouteContext, param = 'id'): number {
   return id;
 }
 
+/**
+ * `GET .../{id}/comments` (Order/Invoice/ShipmentManagement::getCommentsList): the comment repository's
+ * list filtered on `parent_id`, in storage order, with that filter echoed. The id is not checked first, so an
+ * unknown one is an empty list, not a 404.
+ */
+function commentsList(parentId: number, comments: Obj[] | undefined): unknown {
+  const items = [...(comments ?? [])].sort((a, b) => (a.entity_id as number) - (b.entity_id as number));
+  return { items, search_criteria: { filter_groups: [{ filters: [{ field: 'parent_id', value: String(parentId), condition_type: 'eq' }] }] }, total_count: items.length };
+}
+
+/** A ship/invoice `comment` (ShipmentCommentCreationInterface / InvoiceCommentCreationInterface), either case. */
+function commentArg(body: unknown): { comment?: string; is_visible_on_front?: number | boolean } | undefined {
+  const cm = field(body, 'comment');
+  if (cm === undefined || cm === null) return undefined;
+  if (typeof cm !== 'object' || Array.isArray(cm)) throw new WebapiError(400, 'Invalid value of "%value" provided for the %fieldName field.', { fieldName: 'comment', value: JSON.stringify(cm) });
+  const text = field(cm, 'comment');
+  return { comment: text === undefined || text === null ? undefined : String(text), is_visible_on_front: field(cm, 'is_visible_on_front') as number | boolean | undefined };
+}
+
 function announce(world: World, event: OrderEvent, id: number): void {
   world.onOrderEvent(event, world.orders.get(id));
 }
@@ -375,10 +394,7 @@ export const ROUTES: Route[] = [
   { method: 'GET', path: '/orders/:id', resource: 'Magento_Sales::actions_view', handle: (w, c) => w.orders.view(w.orders.get(intParam(c, 'id'))) },
   {
     method: 'GET', path: '/orders/:id/comments', resource: 'Magento_Sales::actions_view',
-    handle: (w, c) => {
-      const o = w.orders.get(intParam(c, 'id'));
-      return { items: o.status_histories, search_criteria: { filter_groups: [] }, total_count: o.status_histories.length };
-    },
+    handle: (w, c) => { const id = intParam(c, 'id'); return commentsList(id, w.orders.find(id)?.status_histories); },
   },
   {
     method: 'POST', path: '/orders/:id/comments', resource: 'Magento_Sales::comment', topic: 'async.magento.sales.api.ordermanagementinterface.addcomment.post', bodyParam: 'statusHistory',
@@ -402,7 +418,7 @@ export const ROUTES: Route[] = [
         items: shipItems(w, c, '\\Magento\\Sales\\Api\\Data\\ShipmentItemCreationInterface'),
         notify: Boolean(field(c.body, 'notify')),
         appendComment: Boolean(field(c.body, 'appendComment')),
-        comment: field(c.body, 'comment') as { comment?: string },
+        comment: commentArg(c.body),
         tracks: tracks.map((t) => ({ track_number: String(field(t, 'track_number') ?? ''), title: field(t, 'title') as string, carrier_code: field(t, 'carrier_code') as string })),
       });
       announce(w, 'order.shipped', id);
@@ -418,7 +434,7 @@ export const ROUTES: Route[] = [
         items: shipItems(w, c, '\\Magento\\Sales\\Api\\Data\\InvoiceItemCreationInterface'),
         notify: Boolean(field(c.body, 'notify')),
         appendComment: Boolean(field(c.body, 'appendComment')),
-        comment: field(c.body, 'comment') as { comment?: string },
+        comment: commentArg(c.body),
       });
       announce(w, 'order.invoiced', id);
       return invoiceId;
@@ -429,10 +445,18 @@ export const ROUTES: Route[] = [
     method: 'GET', path: '/invoices/:id', resource: 'Magento_Sales::sales_invoice',
     handle: (w, c) => { const d = w.orders.findDoc('invoice', intParam(c, 'id')); if (!d) throw new WebapiError(404, "The entity that was requested doesn't exist. Verify the entity and try again."); return d; },
   },
+  {
+    method: 'GET', path: '/invoices/:id/comments', resource: 'Magento_Sales::sales_invoice',
+    handle: (w, c) => { const id = intParam(c, 'id'); return commentsList(id, w.orders.findDoc('invoice', id)?.comments); },
+  },
   { method: 'GET', path: '/shipments', resource: 'Magento_Sales::shipment', handle: (w, c) => w.orders.searchDocs('shipment', criteria(w, c, true), DOC_COLUMNS) },
   {
     method: 'GET', path: '/shipment/:id', resource: 'Magento_Sales::shipment',
     handle: (w, c) => { const d = w.orders.findDoc('shipment', intParam(c, 'id')); if (!d) throw new WebapiError(404, "The entity that was requested doesn't exist. Verify the entity and try again."); return d; },
+  },
+  {
+    method: 'GET', path: '/shipment/:id/comments', resource: 'Magento_Sales::shipment',
+    handle: (w, c) => { const id = intParam(c, 'id'); return commentsList(id, w.orders.findDoc('shipment', id)?.comments); },
   },
   // Magento_Customer
   {

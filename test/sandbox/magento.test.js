@@ -270,9 +270,11 @@ describe('Magento sandbox', function () {
       assert.strictEqual(after.items.find((i) => i.item_id === line.item_id).qty_shipped, 1);
       assert.strictEqual(after.state, 'processing');
       assert.ok(after.updated_at >= before.updated_at);
-      assert.strictEqual(after.status_histories[0].comment, 'First parcel');
       const ships = await get(`/rest/default/V1/shipments?${sc({ groups: [[['order_id', o.entity_id]]] })}`);
       assert.strictEqual(ships.json.total_count, 1);
+      // The comment belongs to the shipment (Magento keeps it there, not in the order's history).
+      assert.deepStrictEqual(ships.json.items[0].comments.map((c) => [c.comment, c.is_customer_notified, c.is_visible_on_front]), [['First parcel', 1, 1]]);
+      assert.ok(!after.status_histories.some((h) => h.comment === 'First parcel'));
       assert.deepStrictEqual(ships.json.items[0].tracks.map((t) => [t.track_number, t.carrier_code]), [['1Z999', 'ups']]);
       // Ship the rest (no items = everything left), then invoice: complete.
       assert.strictEqual((await post(`/rest/default/V1/order/${o.entity_id}/ship`, {})).status, 200);
