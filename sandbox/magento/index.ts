@@ -8,7 +8,7 @@
 import type { FaultConfig } from './faults';
 import type { Order } from './order-factory';
 import { DEFAULT_SANDBOX_INPUT_LIMITS, type InputLimits } from './routes';
-import { SandboxServer, type RecordedRequest } from './server';
+import { SandboxServer, validateOrderStatuses, type RecordedRequest } from './server';
 import type { Delivery } from './webhooks';
 
 export type { FaultConfig, FaultRule } from './faults';
@@ -64,6 +64,11 @@ export interface MagentoSandboxOptions {
   faults?: FaultConfig;
   /** Seeded customers (default 60). */
   customers?: number;
+  /**
+   * Custom order statuses assigned to states (Stores > Order Status > Assign Status to State), e.g.
+   * `{new: ['pending_stock']}`: a comment may then set them on orders in that state (Magento 2.4.7 refuses others).
+   */
+  orderStatuses?: Record<string, string[]>;
   /** Recorded requests kept (default 10 000; oldest dropped first). */
   maxRecordedRequests?: number;
   /** Clock for tests (default Date.now). */
@@ -138,6 +143,7 @@ export async function startMagentoSandbox(options: MagentoSandboxOptions = {}): 
     inputLimits: { ...DEFAULT_SANDBOX_INPUT_LIMITS, ...(options.inputLimits ?? {}) },
     webhook: { url: options.webhookUrl, secret: options.webhookSecret, signTimestamp: options.webhookSignTimestamp },
     customers: options.customers ?? 60,
+    orderStatuses: validateOrderStatuses(options.orderStatuses ?? {}),
     maxRecorded: options.maxRecordedRequests ?? 10_000,
   }, options.now ?? Date.now);
   if (options.faults) server.setFaults(options.faults);

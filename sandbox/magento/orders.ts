@@ -37,7 +37,7 @@ export interface InvoiceRequest {
 }
 
 /** Magento's default statuses per state (sales_order_status_state). */
-const STATE_STATUSES: Record<string, string[]> = {
+export const STATE_STATUSES: Readonly<Record<string, readonly string[]>> = {
   new: ['pending'], pending_payment: ['pending_payment'], processing: ['processing', 'fraud'], complete: ['complete'],
   closed: ['closed'], canceled: ['canceled'], holded: ['holded'], payment_review: ['payment_review', 'fraud'],
 };
@@ -135,6 +135,8 @@ export class OrderBook {
   private placedCount = 0;
   private lastChangeMs = 0;
   readonly columns: ColumnSpec;
+  /** Custom statuses assigned to states (Stores > Order Status > Assign Status to State), beside the defaults. */
+  customStatuses: Readonly<Record<string, readonly string[]>> = {};
 
   constructor(private readonly seed: number, count: number, private readonly catalog: Catalog, private readonly now: () => number = Date.now, jsonCacheMb = 48) {
     this.seededCount = Math.max(0, Math.floor(count));
@@ -744,7 +746,8 @@ export class OrderBook {
     this.get(entityId);
     const status = typeof history.status === 'string' && history.status ? history.status : undefined;
     // Magento 2.4.7+: a comment may move the status only within the order's current state.
-    if (status && !(STATE_STATUSES[this.get(entityId).state] ?? []).includes(status)) {
+    const state = this.get(entityId).state;
+    if (status && ![...(STATE_STATUSES[state] ?? []), ...(this.customStatuses[state] ?? [])].includes(status)) {
       throw new WebapiError(400, 'Unable to add comment: The status "%1" is not part of the order status history.', [status]);
     }
     const order = this.mutable(entityId);

@@ -10,7 +10,7 @@ import { BulkQueue } from './bulk';
 import { Catalog } from './catalog';
 import { Faults, validateFaults, type FaultConfig } from './faults';
 import type { Order } from './order-factory';
-import { OrderBook, type OrderEvent } from './orders';
+import { OrderBook, STATE_STATUSES, type OrderEvent } from './orders';
 import { RawJson, hasBodyParam, matchRoute, type InputLimits, type RouteContext, type World } from './routes';
 import { applyFields } from './search';
 import { storeByCode } from './stores';
@@ -52,6 +52,25 @@ export interface SandboxConfig {
   webhook: WebhookConfig;
   customers: number;
   maxRecorded: number;
+  /** Custom order statuses by the state they are assigned to, e.g. `{new: ['pending_stock']}`. */
+  orderStatuses: Record<string, string[]>;
+}
+
+/** Checks `{state: [status, ...]}`: known states, status codes as Magento's admin form accepts them. */
+export function validateOrderStatuses(input: unknown): Record<string, string[]> {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw new TypeError('orderStatuses: expected an object of state → list of status codes');
+  const out: Record<string, string[]> = {};
+  for (const [state, list] of Object.entries(input as Record<string, unknown>)) {
+    if (!Object.prototype.hasOwnProperty.call(STATE_STATUSES, state)) throw new TypeError(`orderStatuses.${state}: not an order state (${Object.keys(STATE_STATUSES).join(', ')})`);
+    if (!Array.isArray(list)) throw new TypeError(`orderStatuses.${state}: expected a list of status codes`);
+    out[state] = list.map((code, i) => {
+      if (typeof code !== 'string' || !/^[a-z][a-z0-9_]{0,31}$/.test(code)) {
+        throw new TypeError(`orderStatuses.${state}[${i}]: a status code is lowercase letters, digits and "_", starting with a letter`);
+      }
+      return code;
+    });
+  }
+  return out;
 }
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -87,6 +106,7 @@ export class SandboxServer {
   private seed(): void {
     this.catalog = new Catalog(this.config.seed, this.config.customers);
     this.orders = new OrderBook(this.config.seed, this.config.orders, this.catalog, this.now);
+    this.orders.customStatuses = this.config.orderStatuses;
     this.world = {
       catalog: this.catalog,
       orders: this.orders,
@@ -393,6 +413,7 @@ export class SandboxServer {
       adminTokenTtlSeconds: this.auth.options.adminTokenTtlMs / 1000,
       adminTwoFactorAuth: this.auth.options.adminTwoFactorAuth,
       inputLimits: { ...this.config.inputLimits },
+      orderStatuses: structuredClone(this.config.orderStatuses),
       webhookUrl: this.webhooks.config.url ?? null,
       webhookSecretSet: Boolean(this.webhooks.config.secret),
       webhookSignTimestamp: Boolean(this.webhooks.config.signTimestamp),
@@ -423,6 +444,10 @@ export class SandboxServer {
         this.config.inputLimits[k] = n;
       }
       if (l.enabled !== undefined) this.config.inputLimits.enabled = Boolean(l.enabled);
+    }
+    if (body.orderStatuses !== undefined) {
+      try { this.config.orderStatuses = validateOrderStatuses(body.orderStatuses); } catch (e) { throw new WebapiError(400, (e as Error).message); }
+      this.orders.customStatuses = this.config.orderStatuses;
     }
     if (body.webhookUrl !== undefined) this.webhooks.config.url = body.webhookUrl ? String(body.webhookUrl) : undefined;
     if (body.webhookSecret !== undefined) this.webhooks.config.secret = body.webhookSecret ? String(body.webhookSecret) : undefined;
