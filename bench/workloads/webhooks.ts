@@ -20,6 +20,8 @@ interface AutocannonResult {
   requests: { average: number; total: number; sent: number };
   latency: { p50: number; p99: number; average: number; max: number };
   duration: number;
+  start: Date;
+  finish: Date;
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -86,9 +88,9 @@ async function fire(url: string, list: SignedRequest[], connections: number): Pr
 }
 
 function latencyRow(r: AutocannonResult): { throughput: number; ms: number; p50Ms: number; p99Ms: number; errors: number } {
-  // autocannon's duration covers the whole run; its per-second average under-counts a run of a few seconds.
-  const ms = r.duration * 1000;
-  return { throughput: r.requests.total / r.duration, ms, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+  // From autocannon's start and finish: its per-second average and whole-second duration are coarse for a run of seconds.
+  const ms = new Date(r.finish).getTime() - new Date(r.start).getTime();
+  return { throughput: r.requests.total / (ms / 1000), ms, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
 export async function webhookIngest(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
