@@ -184,8 +184,14 @@ export interface NodeRedProcess {
 /**
  * Node-RED's command-line entry (`red.js`, its `bin`). Found through the resolver's search paths rather
  * than `require.resolve('node-red/red.js')` alone, which a package `exports` map may refuse.
+ * `NODE_RED_BIN` points at another Node-RED (the compatibility run uses Node-RED 5 this way).
  */
 export function nodeRedBin(): string {
+  const chosen = process.env.NODE_RED_BIN;
+  if (chosen) {
+    if (!fs.existsSync(chosen)) throw new Error(`NODE_RED_BIN is set to ${chosen}, which does not exist`);
+    return chosen;
+  }
   try {
     return require.resolve('node-red/red.js');
   } catch {
