@@ -4,15 +4,15 @@
  * no header, token or body by contract; the error text and route are scrubbed again on the way in, and
  * nothing but ids describes an entity (no names, emails or addresses).
  *
- * Writes are buffered and committed a batch at a time (every `flushMs` or `batchSize` rows), so auditing
- * a burst of calls costs one disk sync, not one per call.
+ * Writes are buffered and committed a batch at a time (every `flushMs` or `batchSize` rows), in one
+ * transaction, so auditing a burst of calls costs one disk sync, not one per call, and the call being
+ * audited never waits for the disk.
  */
-import type Database from 'better-sqlite3';
 import path from 'path';
 import { ValidationError } from '../errors';
 import type { CallRecord, MagentoClient } from '../magento/types';
 import { redactText } from '../redact';
-import { acquireDatabase, releaseDatabase } from '../stores/sqlite-db';
+import { acquireDatabase, releaseDatabase, type SqliteDatabase, type SqlValue } from '../stores/sqlite-db';
 
 export interface AuditOptions {
   /** Directory of audit.sqlite (the pack's state directory: `<userDir>/magento-erp`). */
@@ -52,12 +52,53 @@ function epoch(value: string | number | undefined, field: string): number | unde
   return t;
 }
 
+const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time INTEGER NOT NULL,
+    store TEXT NOT NULL,
+    method TEXT,
+    route TEXT,
+    operation TEXT,
+    entity_type TEXT,
+    entity_id TEXT,
+    idempotency_key TEXT,
+    status INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    error_class TEXT
+  );
+  CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
+  CREATE INDEX IF NOT EXISTS audit_entity ON audit (entity_type, entity_id);
+  CREATE INDEX IF NOT EXISTS audit_key ON audit (idempotency_key) WHERE idempotency_key IS NOT NULL;`;
+
+const INSERT = `INSERT INTO audit (time, store, method, route, operation, entity_type, entity_id, idempotency_key, status, duration_ms, error, error_class)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The row as stored: scrubbed again here, whatever the caller promised. */
+function columns(r: CallRecord): SqlValue[] {
+  return [
+    Date.parse(r.time) || Date.now(),
+    r.store || 'unknown',
+    r.method ?? null,
+    r.route ? redactText(r.route.split('?')[0]) : null,
+    r.operation ?? null,
+    r.entityType ?? null,
+    r.entityId === undefined ? null : String(r.entityId),
+    r.idempotencyKey ?? null,
+    r.status ?? null,
+    Number.isFinite(r.durationMs) ? Math.round(r.durationMs) : null,
+    r.error ? redactText(r.error).slice(0, MAX_ERROR_LENGTH) : null,
+    r.errorClass ?? null,
+  ];
+}
+
 export class AuditLog {
   readonly file: string;
-  private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
-  private readonly writeBatch: (rows: CallRecord[]) => void;
+  private readonly db: SqliteDatabase;
+  private readonly ready: Promise<void>;
   private buffer: CallRecord[] = [];
+  /** The last batch write queued: a query waits for it, so it sees every call recorded before it. */
+  private writing: Promise<void> = Promise.resolve();
   private flushTimer?: NodeJS.Timeout;
   private purgeTimer?: NodeJS.Timeout;
   private readonly flushMs: number;
@@ -69,49 +110,13 @@ export class AuditLog {
     if (!options.directory) throw new ValidationError('directory', 'the audit log needs a directory');
     this.file = path.resolve(options.directory, 'audit.sqlite');
     this.db = acquireDatabase(this.file);
-    this.db.exec(`CREATE TABLE IF NOT EXISTS audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      time INTEGER NOT NULL,
-      store TEXT NOT NULL,
-      method TEXT,
-      route TEXT,
-      operation TEXT,
-      entity_type TEXT,
-      entity_id TEXT,
-      idempotency_key TEXT,
-      status INTEGER,
-      duration_ms INTEGER,
-      error TEXT,
-      error_class TEXT
-    );
-    CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
-    CREATE INDEX IF NOT EXISTS audit_entity ON audit (entity_type, entity_id);
-    CREATE INDEX IF NOT EXISTS audit_key ON audit (idempotency_key) WHERE idempotency_key IS NOT NULL;`);
-    this.insert = this.db.prepare(`INSERT INTO audit (time, store, method, route, operation, entity_type, entity_id, idempotency_key, status, duration_ms, error, error_class)
-      VALUES (@time, @store, @method, @route, @operation, @entityType, @entityId, @idempotencyKey, @status, @durationMs, @error, @errorClass)`);
-    this.writeBatch = this.db.transaction((rows: CallRecord[]) => {
-      for (const r of rows) {
-        this.insert.run({
-          time: Date.parse(r.time) || Date.now(),
-          store: r.store || 'unknown',
-          method: r.method ?? null,
-          route: r.route ? redactText(r.route.split('?')[0]) : null,
-          operation: r.operation ?? null,
-          entityType: r.entityType ?? null,
-          entityId: r.entityId === undefined ? null : String(r.entityId),
-          idempotencyKey: r.idempotencyKey ?? null,
-          status: r.status ?? null,
-          durationMs: Number.isFinite(r.durationMs) ? Math.round(r.durationMs) : null,
-          error: r.error ? redactText(r.error).slice(0, MAX_ERROR_LENGTH) : null,
-          errorClass: r.errorClass ?? null,
-        });
-      }
-    });
+    this.ready = this.db.exec(SCHEMA);
+    this.ready.catch(() => undefined);
     this.flushMs = options.flushMs ?? 250;
     this.batchSize = options.batchSize ?? 200;
     this.retentionMs = (options.retentionDays ?? 30) * 86_400_000;
     if (this.retentionMs > 0) {
-      this.purgeTimer = setInterval(() => { try { this.purge(); } catch { /* next time */ } }, 3600_000);
+      this.purgeTimer = setInterval(() => { this.purge().catch(() => undefined); }, 3600_000);
       this.purgeTimer.unref();
     }
   }
@@ -120,44 +125,58 @@ export class AuditLog {
   record(call: CallRecord): void {
     if (this.closed) return;
     this.buffer.push(call);
-    if (this.buffer.length >= this.batchSize) this.flush();
+    if (this.buffer.length >= this.batchSize) void this.flush();
     else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.flushMs);
+      this.flushTimer = setTimeout(() => void this.flush(), this.flushMs);
       this.flushTimer.unref();
     }
   }
 
-  flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.buffer.length === 0 || this.closed) return;
-    const rows = this.buffer;
-    this.buffer = [];
-    try {
-      this.writeBatch(rows);
-    } catch {
-      // Disk full or locked: keep the rows for the next flush rather than lose them, within reason.
-      if (this.buffer.length < 10 * this.batchSize) this.buffer = rows.concat(this.buffer);
-    }
+  /** Writes the buffered rows in one transaction; resolves once they (and any batch before them) are on disk. Never rejects. */
+  flush(): Promise<void> {
+    if (this.closed) return this.writing;
+    return this.writeBuffer();
   }
 
-  query(q: AuditQuery = {}): AuditRow[] {
-    this.flush();
+  private writeBuffer(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.buffer.length === 0) return this.writing;
+    const rows = this.buffer;
+    this.buffer = [];
+    this.writing = this.writing.then(async () => {
+      try {
+        await this.ready;
+        await this.db.transaction(async (tx) => {
+          for (const r of rows) await tx.run(INSERT, columns(r));
+        });
+      } catch {
+        // Disk full or locked: keep the rows for the next flush rather than lose them, within reason.
+        if (this.buffer.length < 10 * this.batchSize) this.buffer = rows.concat(this.buffer);
+      }
+    });
+    return this.writing;
+  }
+
+  /** Newest first. Writes what is buffered first, so a call just made is in the answer. */
+  async query(q: AuditQuery = {}): Promise<AuditRow[]> {
     const where: string[] = [];
-    const args: Record<string, unknown> = {};
+    const args: SqlValue[] = [];
     const since = epoch(q.since, 'since');
     const until = epoch(q.until, 'until');
-    if (since !== undefined) { where.push('time >= @since'); args.since = since; }
-    if (until !== undefined) { where.push('time <= @until'); args.until = until; }
+    if (since !== undefined) { where.push('time >= ?'); args.push(since); }
+    if (until !== undefined) { where.push('time <= ?'); args.push(until); }
     for (const [field, column] of [['store', 'store'], ['operation', 'operation'], ['entityType', 'entity_type'], ['entityId', 'entity_id'], ['idempotencyKey', 'idempotency_key']] as const) {
       const v = q[field];
-      if (v !== undefined && v !== '') { where.push(`${column} = @${field}`); args[field] = String(v); }
+      if (v !== undefined && v !== '') { where.push(`${column} = ?`); args.push(String(v)); }
     }
     if (q.failedOnly) where.push('(error IS NOT NULL OR status >= 400)');
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUERY) throw new ValidationError('limit', `must be an integer from 1 to ${MAX_QUERY}`);
-    args.limit = limit;
-    const rows = this.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT @limit`).all(args) as Array<Record<string, unknown>>;
+    args.push(limit);
+    await this.flush();
+    await this.ready;
+    const rows = await this.db.all<Record<string, unknown>>(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`, args);
     return rows.map((r) => {
       const out: AuditRow = { id: r.id as number, time: new Date(r.time as number).toISOString(), store: r.store as string, method: r.method as AuditRow['method'], route: r.route as string, durationMs: r.duration_ms as number };
       if (r.operation !== null) out.operation = r.operation as string;
@@ -171,22 +190,30 @@ export class AuditLog {
     });
   }
 
-  /** Deletes rows older than the retention (or `olderThanMs`); resolves how many. Batched, so it never blocks long. */
-  purge(olderThanMs: number = this.retentionMs): number {
+  /**
+   * Deletes rows older than the retention (or `olderThanMs`); resolves how many. A batch per statement,
+   * so calls being audited meanwhile are written between the batches.
+   */
+  async purge(olderThanMs: number = this.retentionMs): Promise<number> {
     if (this.closed || olderThanMs <= 0) return 0;
+    await this.ready;
     const cutoff = Date.now() - olderThanMs;
-    const stmt = this.db.prepare('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE time < ? LIMIT 5000)');
     let total = 0;
-    for (let n = stmt.run(cutoff).changes; n > 0; n = stmt.run(cutoff).changes) total += n;
-    return total;
+    for (;;) {
+      if (this.closed) return total;
+      const n = (await this.db.run('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE time < ? LIMIT 5000)', [cutoff])).changes;
+      if (n === 0) return total;
+      total += n;
+    }
   }
 
-  close(): void {
+  /** Writes what is buffered, then closes the file. Calls recorded after this are not kept. */
+  async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    releaseDatabase(this.file);
+    await this.writeBuffer();
+    await releaseDatabase(this.file);
   }
 }
 
@@ -194,7 +221,7 @@ interface Shared { log: AuditLog; refs: number }
 const shared = new Map<string, Shared>();
 
 /** The process-wide audit log of a directory, shared by every store-config (reference counted: call `release`). */
-export function openAuditLog(options: AuditOptions): { log: AuditLog; release: () => void } {
+export function openAuditLog(options: AuditOptions): { log: AuditLog; release: () => Promise<void> } {
   const key = path.resolve(options.directory);
   let s = shared.get(key);
   if (!s) {
@@ -206,13 +233,14 @@ export function openAuditLog(options: AuditOptions): { log: AuditLog; release: (
   const entry = s;
   return {
     log: s.log,
-    release: () => {
+    // Resolves once the last holder's buffered rows are on disk and the file is closed.
+    release: async () => {
       if (released) return;
       released = true;
       entry.refs--;
       if (entry.refs <= 0) {
         shared.delete(key);
-        entry.log.close();
+        await entry.log.close();
       }
     },
   };
@@ -221,13 +249,13 @@ export function openAuditLog(options: AuditOptions): { log: AuditLog; release: (
 /**
  * Records every call `client` makes into the audit log of `directory` (normally
  * `stateDirectory(RED.settings.userDir)` from lib/stores/config.ts). Returns the function that stops
- * it: call it from the store-config node's `close` handler.
+ * it (resolving once the buffered rows are written): call it from the store-config node's `close` handler.
  */
-export function attachAuditLog(client: Pick<MagentoClient, 'onCall'>, directory: string, retentionDays?: number): () => void {
+export function attachAuditLog(client: Pick<MagentoClient, 'onCall'>, directory: string, retentionDays?: number): () => Promise<void> {
   const { log, release } = openAuditLog({ directory, retentionDays });
   const unsubscribe = client.onCall((record) => log.record(record));
   return () => {
     unsubscribe();
-    release();
+    return release();
   };
 }

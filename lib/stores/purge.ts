@@ -1,6 +1,7 @@
 /**
- * Expired entries go away a bounded batch at a time on a timer, so a big backlog never blocks the
- * event loop (SQLite is synchronous) and the flow keeps running while it drains.
+ * Expired entries go away a bounded batch at a time on a timer, so a big backlog never holds up the
+ * store (an SQLite file serves one statement at a time: gate checks wait behind a delete) and the flow
+ * keeps running while it drains.
  */
 export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
 export const PURGE_BATCH = 500;

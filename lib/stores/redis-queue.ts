@@ -122,19 +122,21 @@ export class RedisRetryQueueStore implements RetryQueueStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const first = await this.redis.zrange(this.keys.pending, 0, 0, 'WITHSCORES');
+    // ioredis 6 types a range's stop as a string; with its default (legacy) reply mapping WITHSCORES still
+    // answers the flat [member, score] list even over RESP3.
+    const first = await this.redis.zrange(this.keys.pending, 0, '0', 'WITHSCORES');
     return first.length === 2 ? Number(first[1]) : undefined;
   }
 
   async list(options?: QueueListOptions): Promise<QueueEntry[]> {
     const states = listStates(options);
     const { limit, offset } = listWindow(options);
-    if (states.length === 4) return this.getMany(await this.redis.zrange(this.keys.all, offset, offset + limit - 1));
+    if (states.length === 4) return this.getMany(await this.redis.zrange(this.keys.all, offset, String(offset + limit - 1)));
     // Walk the first-failure order a chunk at a time, keeping the wanted states.
     const out: QueueEntry[] = [];
     let skipped = 0;
     for (let start = 0; out.length < limit; start += 500) {
-      const ids = await this.redis.zrange(this.keys.all, start, start + 499);
+      const ids = await this.redis.zrange(this.keys.all, start, String(start + 499));
       if (ids.length === 0) break;
       for (const e of await this.getMany(ids)) {
         if (!states.includes(e.state)) continue;
@@ -154,7 +156,7 @@ export class RedisRetryQueueStore implements RetryQueueStore {
     listStates({ state });
     let n = 0;
     for (;;) {
-      const ids = await this.redis.zrange(this.stateKey(state), 0, 499);
+      const ids = await this.redis.zrange(this.stateKey(state), 0, '499');
       if (ids.length === 0) return n;
       n += await this.redis.eval(REMOVE, 7, ...this.allKeys, ...ids) as number;
     }

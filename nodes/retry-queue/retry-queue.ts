@@ -146,10 +146,10 @@ export = function (RED: any) {
         if (msg.command === 'audit') {
           const audit = openAuditLog({ directory: stateDirectory(RED.settings?.userDir) });
           try {
-            const rows = audit.log.query((msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as Record<string, never>);
+            const rows = await audit.log.query((msg.payload && typeof msg.payload === 'object' ? msg.payload : {}) as Record<string, never>);
             answer = { command: 'audit', count: rows.length, records: rows };
           } finally {
-            audit.release();
+            void audit.release();
           }
         } else {
           answer = await queue.command(msg.command, msg.payload);
@@ -198,11 +198,11 @@ export = function (RED: any) {
   RED.nodes.registerType('magento-retry-queue', RetryQueueNode);
 
   // The audit log, read by the editor or an admin tool: GET /magento-erp/audit?since=…&store=…&limit=…
-  RED.httpAdmin.get('/magento-erp/audit', RED.auth.needsPermission('magento-retry-queue.read'), (req: any, res: any) => {
+  RED.httpAdmin.get('/magento-erp/audit', RED.auth.needsPermission('magento-retry-queue.read'), async (req: any, res: any) => {
     const audit = openAuditLog({ directory: stateDirectory(RED.settings?.userDir) });
     try {
       const q = req.query ?? {};
-      const rows = audit.log.query({
+      const rows = await audit.log.query({
         since: q.since, until: q.until, store: q.store, operation: q.operation, entityType: q.entityType, entityId: q.entityId,
         idempotencyKey: q.idempotencyKey, failedOnly: q.failedOnly === 'true', limit: q.limit === undefined ? undefined : Number(q.limit),
       });
@@ -211,7 +211,7 @@ export = function (RED: any) {
       const e = err as Error & { field?: string };
       res.status(err instanceof ValidationError ? 400 : 500).json({ error: e.message, field: e.field });
     } finally {
-      audit.release();
+      void audit.release();
     }
   });
 };

@@ -19,6 +19,14 @@ function recorder() {
   return r;
 }
 
+// The SQLite store answers from libuv's thread pool, which fake timers do not drive: wait (in real
+// time, setImmediate is not faked) until what the fake tick set off has come back from the disk.
+async function until(condition, what) {
+  const deadline = process.hrtime.bigint() + 10_000_000_000n;
+  while (!condition() && process.hrtime.bigint() < deadline) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(condition(), `timed out waiting: ${what}`);
+}
+
 const transient = (extra = {}) => ({ failure: new IntegrationError('transient', 'HTTP 503', { status: 503, target: 'shop-a', ...extra }).toJSON() });
 const policy = (over = {}) => ({ ...structuredClone(DEFAULT_POLICY), backoff: { baseMs: 1000, maxMs: 60000, factor: 2 }, maxAttempts: 4, maxAgeMs: 0, ...over });
 
@@ -284,6 +292,7 @@ describe('retry queue engine', function () {
     await q1.accept({ payload: 'later', ...transient({ retryAfterMs: 5000 }) });
     await q1.accept({ payload: 'now', ...transient() });
     await clock.tickAsync(500);
+    await until(() => r1.emitted.length > 0, 'the first retry');
     assert.deepStrictEqual(r1.emitted.map((m) => m.payload), ['now']);
     q1.stop();
     await q1.store.close();
@@ -297,6 +306,7 @@ describe('retry queue engine', function () {
     await clock.tickAsync(4499);
     assert.deepStrictEqual(r2.emitted.map((m) => m.payload), ['now']);
     await clock.tickAsync(1);
+    await until(() => r2.emitted.length > 1, 'the later retry');
     assert.deepStrictEqual(r2.emitted.map((m) => m.payload), ['now', 'later']);
     q2.stop();
     await q2.store.close();
