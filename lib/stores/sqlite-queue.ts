@@ -1,10 +1,10 @@
 /**
  * Retry queue in an SQLite file (the default): a retry or dead letter that was acknowledged survives
  * SIGKILL. The entry is one JSON document; the columns beside it are what the queue searches by.
- * `put` (with its capacity check) and `claimDue` are IMMEDIATE transactions (see sqlite-db.ts).
+ * `put` is one statement, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
  */
 import { canonicalJson, checkStoreName } from './json';
-import { byFirstFailure, checkEntry, isLiveState, listStates, listWindow } from './queue-rules';
+import { byFirstFailure, checkEntry, listStates, listWindow } from './queue-rules';
 import { acquireDatabase, releaseDatabase, sqliteFile, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
@@ -20,9 +20,14 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS queue (
 
 const SQL = {
   get: 'SELECT entry FROM queue WHERE id = ?',
-  exists: 'SELECT 1 AS found FROM queue WHERE id = ?',
-  countLive: "SELECT COUNT(*) AS n FROM queue WHERE state IN ('pending', 'in-flight')",
   upsert: 'INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry) VALUES (?, ?, ?, ?, ?)',
+  // The capacity check and the write in one statement (atomic by itself): a new live entry only while
+  // the live ones number fewer than ?6; an update, or a dead/finished entry, always.
+  upsertBounded: `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
+    SELECT ?1, ?2, ?3, ?4, ?5
+    WHERE ?2 NOT IN ('pending', 'in-flight')
+      OR EXISTS (SELECT 1 FROM queue WHERE id = ?1)
+      OR (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) < ?6`,
   due: "SELECT entry FROM queue WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
   next: "SELECT MIN(next_attempt_at) AS t FROM queue WHERE state = 'pending'",
   del: 'DELETE FROM queue WHERE id = ?',
@@ -53,13 +58,12 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
   async put(entry: QueueEntry, maxLive?: number): Promise<boolean> {
     checkEntry(entry);
     await this.ready;
-    return this.db.transaction(async (tx) => {
-      if (maxLive !== undefined && isLiveState(entry.state) && !(await tx.get(SQL.exists, [entry.id]))) {
-        if (((await tx.get<{ n: number }>(SQL.countLive))?.n ?? 0) >= maxLive) return false;
-      }
-      await write(tx, entry);
+    if (maxLive === undefined) {
+      await write(this.db, entry);
       return true;
-    });
+    }
+    const e = entry;
+    return (await this.db.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e), maxLive])).changes > 0;
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {

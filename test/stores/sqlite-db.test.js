@@ -1,0 +1,85 @@
+'use strict';
+// The async SQLite layer under every SQLite store: one connection per file, turns in order, bursts
+// committed together without mixing up what each turn sees or whether it failed.
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { SqliteDatabase, acquireDatabase, releaseDatabase } = require('../../dist/lib/stores/sqlite-db');
+const { tempDir } = require('./kinds');
+
+describe('stores: SQLite database layer', function () {
+  let dir;
+  let file;
+  beforeEach(() => {
+    dir = tempDir('sqlite-db');
+    file = path.join(dir, 'layer.sqlite');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function counter() {
+    const db = acquireDatabase(file);
+    await db.exec('CREATE TABLE c (n INTEGER NOT NULL); INSERT INTO c VALUES (0);');
+    return db;
+  }
+
+  const increment = (db, fail) => db.transaction(async (tx) => {
+    const { n } = await tx.get('SELECT n FROM c');
+    await tx.run('UPDATE c SET n = ?', [n + 1]);
+    if (fail) throw new Error('body failed');
+    return n;
+  });
+
+  it('a burst of transactions: each sees the writes of the ones before it, in the order they were asked', async function () {
+    const db = await counter();
+    const seen = await Promise.all(Array.from({ length: 100 }, () => increment(db)));
+    assert.deepStrictEqual(seen, Array.from({ length: 100 }, (_, i) => i));
+    await releaseDatabase(file);
+    // A second connection reads what was committed.
+    const other = new SqliteDatabase(file);
+    assert.deepStrictEqual(await other.get('SELECT n FROM c'), { n: 100 });
+    await other.close();
+  });
+
+  it('a body that throws fails alone: the turns around it in the same burst are committed', async function () {
+    const db = await counter();
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => increment(db, i === 7)));
+    assert.deepStrictEqual(outcomes.map((o) => o.status), Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+    assert.match(outcomes[7].reason.message, /body failed/);
+    assert.deepStrictEqual(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value), Array.from({ length: 19 }, (_, i) => i));
+    assert.deepStrictEqual(await db.get('SELECT n FROM c'), { n: 19 });
+    await releaseDatabase(file);
+  });
+
+  it('a read queued after a write sees it; statements report the rows they changed', async function () {
+    const db = await counter();
+    const [changed, row] = await Promise.all([db.run('UPDATE c SET n = n + 5'), db.get('SELECT n FROM c'), increment(db)]);
+    assert.strictEqual(changed.changes, 1);
+    assert.deepStrictEqual(row, { n: 5 });
+    assert.deepStrictEqual(await db.all('SELECT n FROM c'), [{ n: 6 }]);
+    await releaseDatabase(file);
+  });
+
+  it('is shared per file until the last release; closing waits for queued work and refuses later calls', async function () {
+    const a = await counter();
+    const b = acquireDatabase(file);
+    assert.strictEqual(a, b);
+    const pending = increment(a);
+    await releaseDatabase(file);
+    const last = releaseDatabase(file);
+    assert.strictEqual(await pending, 0);
+    await last;
+    await assert.rejects(() => a.get('SELECT n FROM c'), /layer\.sqlite is closed/);
+    const again = acquireDatabase(file);
+    assert.notStrictEqual(again, a);
+    assert.deepStrictEqual(await again.get('SELECT n FROM c'), { n: 1 });
+    await releaseDatabase(file);
+  });
+
+  it('a file that cannot be opened fails every call with the reason, and closes quietly', async function () {
+    fs.mkdirSync(path.join(dir, 'not-a-file.sqlite'));
+    const db = new SqliteDatabase(path.join(dir, 'not-a-file.sqlite'));
+    await assert.rejects(() => db.get('SELECT 1'), /SQLITE_CANTOPEN|unable to open/);
+    await assert.rejects(() => db.transaction(async () => 1), /SQLITE_CANTOPEN|unable to open/);
+    await db.close();
+  });
+});
