@@ -1,0 +1,231 @@
+'use strict';
+/**
+ * The Node-RED editor with our package, in headless Chromium: palette, edit dialogs (valid and invalid
+ * input), help, the store's Test connection against the Magento sandbox, importing the examples, and the
+ * full flow as `npm start` deploys it. One Node-RED process (the launcher's helpers, via the examples'
+ * test stack: sandbox and demo ERP in this process) and one browser for the whole file.
+ *
+ * Screenshots go to docs/ with UPDATE_SCREENSHOTS=1 (`UPDATE_SCREENSHOTS=1 npx mocha test/editor/`),
+ * otherwise to a temporary directory, so `npm test` leaves the checkout as it was.
+ */
+const assert = require('assert');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const S = require('../e2e/examples-support.js');
+const E = require('./editor-support.js');
+const { STORE_CREDENTIAL_ENV } = require('../../dist/sandbox/launcher/node-red.js');
+
+const TYPES = Object.keys(S.PACKAGE['node-red'].nodes);
+const FOLDER = (type) => type.replace(/^magento-/, '');
+const HTML = (type) => path.join(S.ROOT, 'nodes', FOLDER(type), FOLDER(type) + '.html');
+const TAB = 'editor-tests-tab';
+const STORE = 'editor-tests-store';
+
+/**
+ * For each node: a field its dialog validates, a value it must refuse and one it must keep, and — where
+ * the validator gives one — the reason shown. `STORE` is the store config deployed before the editor opens.
+ */
+const FIELDS = {
+  'magento-read-orders': { field: 'pageSize', invalid: '500', valid: '200' },
+  'magento-map-order': { field: 'totalsTolerance', invalid: '-1', valid: '0.05', reason: /tolerance must be a number ≥ 0/ },
+  'magento-push-inventory': { field: 'defaultSource', invalid: '', valid: 'warehouse_a' },
+  'magento-push-price': { field: 'defaultStoreId', invalid: 'one', valid: '1', reason: /Invalid number/ },
+  'magento-push-product': { field: 'websiteIds', invalid: '1;2', valid: '1,2' },
+  'magento-push-shipment': { field: 'store', invalid: '_ADD_', valid: STORE },
+  'magento-order-update': { field: 'store', invalid: '_ADD_', valid: STORE },
+  'magento-webhook-in': { field: 'url', invalid: '', valid: '/magento/orders' },
+  'magento-idempotency-gate': { field: 'keySpace', invalid: 'orders and more', valid: 'orders' },
+  'magento-retry-queue': { field: 'maxAttempts', invalid: 'eight', valid: '5' },
+};
+
+/** The deployed store: the sandbox through the same ${ENV} references `npm start` uses. */
+function storeFlow() {
+  return [
+    { id: TAB, type: 'tab', label: 'Editor tests', disabled: false, info: '' },
+    {
+      id: STORE, type: 'magento-store-config', name: 'Sandbox', baseUrl: '${MAGENTO_URL}', storeCode: 'default', authType: 'oauth1',
+      timeout: '30000', maxConcurrency: '4', requestsPerSecond: '0', rejectUnauthorized: true, maxItemsPerRequest: '20',
+      maxPageSize: '300', maxBulkItems: '5000', audit: false, auditRetentionDays: '30',
+      credentials: {
+        consumerKey: STORE_CREDENTIAL_ENV.consumerKey, consumerSecret: STORE_CREDENTIAL_ENV.consumerSecret,
+        accessToken: STORE_CREDENTIAL_ENV.accessToken, accessTokenSecret: STORE_CREDENTIAL_ENV.accessTokenSecret,
+      },
+    },
+  ];
+}
+
+describe('Node-RED editor in Chromium', function () {
+  this.timeout(60000);
+  let stack;
+  let browser;
+  let shotsDir;
+
+  before(async function () {
+    if (!E.chromiumInstalled()) this.skip(`${E.CHROMIUM} is not installed (Debian package "chromium"): the editor tests need a real browser`);
+    this.timeout(180000);
+    stack = await S.startStack();
+    await S.deploy(stack, storeFlow());
+    browser = await E.launchBrowser(stack.nodeRedUrl);
+    shotsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'magento-erp-screenshots-'));
+  });
+
+  after(async function () {
+    this.timeout(60000);
+    if (browser) await browser.close();
+    if (stack) await stack.stop();
+    if (shotsDir) fs.rmSync(shotsDir, { recursive: true, force: true });
+  });
+
+  it('has a spec row for every node of package.json', function () {
+    const nodes = TYPES.filter((t) => t !== 'magento-store-config');
+    assert.deepStrictEqual(Object.keys(FIELDS).sort(), nodes.sort(), 'add the new node to FIELDS: which field its dialog validates');
+  });
+
+  it('shows every node in the palette under one category "magento" with its icon and label; the store config in the config sidebar', async function () {
+    const page = await E.openEditor(browser.context, stack.nodeRedUrl);
+    try {
+      const defs = await page.evaluate((types) => types.map((t) => {
+        const d = RED.nodes.getType(t);
+        return d && { type: t, category: d.category, icon: d.icon, paletteLabel: d.paletteLabel, color: d.color };
+      }), TYPES);
+      for (const [i, def] of defs.entries()) assert.ok(def, `${TYPES[i]} is not registered in the editor`);
+
+      const palette = await page.evaluate(() => [...document.querySelectorAll('#red-ui-palette .red-ui-palette-node[data-palette-type]')]
+        .filter((el) => /^magento-/.test(el.getAttribute('data-palette-type')))
+        .map((el) => {
+          const icon = el.querySelector('.red-ui-palette-icon-container');
+          const fa = el.querySelector('.red-ui-palette-icon-container i.fa');
+          return {
+            type: el.getAttribute('data-palette-type'),
+            category: el.closest('.red-ui-palette-category').id,
+            label: el.getAttribute('data-palette-label'),
+            text: el.querySelector('.red-ui-palette-label').textContent,
+            icon: icon && icon.getAttribute('data-palette-icon'),
+            iconClass: fa ? fa.className : '',
+            background: getComputedStyle(el).backgroundColor,
+          };
+        }));
+      const flowTypes = defs.filter((d) => d.category !== 'config');
+      assert.deepStrictEqual(palette.map((p) => p.type).sort(), flowTypes.map((d) => d.type).sort(), 'each node once in the palette');
+      for (const p of palette) {
+        const def = flowTypes.find((d) => d.type === p.type);
+        assert.strictEqual(p.category, 'red-ui-palette-container-magento', `${p.type} in the magento category`);
+        assert.strictEqual(def.category, 'magento');
+        assert.strictEqual(p.label, FOLDER(p.type), `${p.type} labelled with its folder name`);
+        // The palette breaks long labels at hyphens: the words shown, joined, are the label.
+        assert.strictEqual(p.text.replace(/\s+/g, ''), FOLDER(p.type));
+        assert.match(def.icon, /^font-awesome\/fa-[a-z-]+$/, `${p.type} has a font-awesome icon`);
+        assert.strictEqual(p.icon, def.icon);
+        assert.ok(p.iconClass.split(/\s+/).includes(def.icon.replace('font-awesome/', '')), `${p.type} draws ${def.icon}: ${p.iconClass}`);
+        assert.strictEqual(p.background, 'rgb(244, 111, 37)', `${p.type} in the pack's color #F46F25`);
+      }
+      const magentoCategory = await page.$$eval('#red-ui-palette-container-magento .red-ui-palette-node', (els) => els.map((el) => el.getAttribute('data-palette-type')));
+      assert.deepStrictEqual(magentoCategory.sort(), flowTypes.map((d) => d.type).sort(), 'the magento category holds exactly our nodes');
+
+      // Config nodes are not in the palette: the deployed store config is listed in the Configuration nodes sidebar.
+      const configTypes = defs.filter((d) => d.category === 'config').map((d) => d.type);
+      assert.deepStrictEqual(configTypes, ['magento-store-config']);
+      await page.evaluate(() => RED.sidebar.show('config'));
+      const entry = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config').filter({ hasText: 'Sandbox' });
+      await entry.waitFor({ state: 'visible' });
+      assert.strictEqual(await entry.evaluate((el) => el.closest('ul').querySelector('.red-ui-palette-node-config-type').textContent), 'magento-store-config');
+      assert.ok(!(await entry.evaluate((el) => el.classList.contains('red-ui-palette-node-config-invalid'))), 'the deployed store config is valid');
+      const configIcon = await page.evaluate((type) => RED.nodes.getType(type).icon, 'magento-store-config');
+      assert.match(configIcon, /^font-awesome\/fa-[a-z-]+$/);
+
+      // docs/palette.png: the palette with only the magento category open.
+      await page.evaluate(() => RED.sidebar.show('info'));
+      await page.evaluate(() => {
+        for (const header of document.querySelectorAll('#red-ui-palette .red-ui-palette-header')) {
+          const category = header.closest('.red-ui-palette-category');
+          const open = header.querySelector('i.expanded') !== null;
+          if ((category.id === 'red-ui-palette-container-magento') !== open) header.click();
+        }
+      });
+      await page.waitForFunction(() => {
+        const contents = [...document.querySelectorAll('#red-ui-palette .red-ui-palette-category')].filter((c) => c.id.startsWith('red-ui-palette-container-'));
+        return contents.every((c) => {
+          const content = c.querySelector('.red-ui-palette-content');
+          const shown = content && content.offsetHeight > 0 && getComputedStyle(content).display !== 'none';
+          return shown === (c.id === 'red-ui-palette-container-magento');
+        });
+      });
+      await page.locator('#red-ui-palette').screenshot({ path: E.screenshotPath(S.ROOT, shotsDir, 'palette.png') });
+      assert.deepStrictEqual(page.pageErrors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  describe('edit dialogs', function () {
+    let page;
+    let slot = 0;
+    const place = () => {
+      const i = slot++;
+      return { x: 120 + (i % 4) * 220, y: 60 + Math.floor(i / 4) * 110 };
+    };
+
+    before(async function () {
+      if (!browser) this.skip();
+      page = await E.openEditor(browser.context, stack.nodeRedUrl);
+      await page.evaluate((tab) => RED.workspaces.show(tab), TAB);
+    });
+    after(async function () {
+      if (page) await page.close();
+    });
+    afterEach(async function () {
+      if (!page) return;
+      await E.closeTrays(page);
+      assert.deepStrictEqual(page.pageErrors, [], 'no script error in the editor');
+    });
+
+    for (const type of Object.keys(FIELDS)) {
+      const spec = FIELDS[type];
+      it(`${FOLDER(type)}: opens, shows its help, refuses ${spec.field} "${spec.invalid}" with a visible reason and saves "${spec.valid}"`, async function () {
+        const selector = `#node-input-${spec.field}`;
+        const id = await E.dropFromPalette(page, type, place());
+        await E.openEditDialog(page, id);
+        assert.strictEqual((await page.locator('.red-ui-tray-titlebar').last().innerText()).trim(), `Edit ${FOLDER(type)} node`);
+
+        const help = await E.helpFromDialog(page, FOLDER(type));
+        const file = E.helpOfFile(HTML(type), type);
+        assert.ok(help.visible, 'the help sidebar is shown');
+        assert.strictEqual(help.paragraphs[0], file.firstParagraph, 'the help starts with the first paragraph of the node\'s help');
+        for (const h of file.headings) assert.ok(help.headings.includes(h), `help section "${h}" shown (${help.headings.join(', ')})`);
+        assert.ok(help.messageProperties > 0, 'inputs/outputs as message properties');
+
+        // Only the field under test is wrong: the store (where the node has one) is the deployed one.
+        if (spec.field !== 'store' && (await page.locator('#node-input-store').count())) await E.setField(page, '#node-input-store', STORE);
+
+        // Invalid: the field turns red while editing, and stays refused after Done with the red triangle.
+        await E.setField(page, selector, spec.invalid);
+        await page.waitForSelector(`${selector}.input-error`);
+        if (spec.reason) assert.match(await E.fieldTooltip(page, selector), spec.reason);
+        await E.closeEditDialog(page);
+        const refused = await E.nodeState(page, id);
+        assert.strictEqual(refused.valid, false, `${type} with ${spec.field}=${JSON.stringify(spec.invalid)} is invalid`);
+        const named = refused.validationErrors.join(' | ');
+        assert.strictEqual(refused.validationErrors.length, 1, `only ${spec.field} is refused: ${named}`);
+        assert.ok(spec.reason ? spec.reason.test(named) : named === spec.field, `the validation error names the field or the reason: ${named}`);
+        const badge = await E.errorBadge(page, id);
+        assert.ok(badge, 'the node shows the red triangle');
+        assert.match(badge, /Invalid properties/);
+        assert.ok(spec.reason ? spec.reason.test(badge) : badge.includes(spec.field), `the triangle's tooltip gives the reason: ${badge}`);
+
+        // Valid: the mark goes, Done keeps the value and the triangle goes.
+        await E.openEditDialog(page, id);
+        await page.waitForSelector(`${selector}.input-error`);
+        await E.setField(page, selector, spec.valid);
+        await page.waitForSelector(`${selector}:not(.input-error)`);
+        await E.closeEditDialog(page);
+        const saved = await E.nodeState(page, id);
+        assert.deepStrictEqual(saved.validationErrors, []);
+        assert.strictEqual(saved.valid, true);
+        assert.strictEqual(await page.evaluate(({ n, f }) => String(RED.nodes.node(n)[f]), { n: id, f: spec.field }), spec.valid);
+        assert.strictEqual(await E.errorBadge(page, id), null, 'no red triangle once valid');
+      });
+    }
+  });
+});
