@@ -11,7 +11,8 @@ describe('magento-order-update node (against the Magento sandbox)', function () 
 
   before(async function () {
     if (!sandboxAvailable()) this.skip();
-    sandbox = await startSandbox({ orders: 20 });
+    // pending_stock: a store's own status for state new, as a shop would declare it.
+    sandbox = await startSandbox({ orders: 20, orderStatuses: { new: ['pending_stock'] } });
   });
   after(async function () { if (sandbox) await sandbox.close(); });
   beforeEach(function (done) { helper.startServer(done); });
