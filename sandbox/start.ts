@@ -14,7 +14,7 @@ import { builtInCatalog, CatalogItem } from './erp/catalog';
 import { readCatalog, RunningMagento, startMagento } from './launcher/magento';
 import { FaultConfig, faultsFromEnv } from './magento/index';
 import {
-  chooseFlow, FlowChoice, loadError, NodeRedProcess, packageRoot, prepareUserDir, spawnNodeRed, waitForNodeRed, PACKAGE_NAME,
+  chooseFlow, FlowChoice, loadError, nodeRedVersion, NodeRedProcess, packageRoot, prepareUserDir, spawnNodeRed, waitForNodeRed, PACKAGE_NAME,
 } from './launcher/node-red';
 import { describeSettings, readSettings, SandboxSettings, SettingsError, shownValue } from './launcher/settings';
 
@@ -157,6 +157,7 @@ async function main(): Promise<number> {
   let magento: RunningMagento | undefined;
   let erp: DemoErp | undefined;
   let nodeRed: NodeRedProcess | undefined;
+  let nodeRedRuntime = '';
   let stopping: Promise<void> | undefined;
 
   const stopAll = (): Promise<void> => {
@@ -239,6 +240,7 @@ async function main(): Promise<number> {
         throw new Error(`${(err as Error).message}. Is PORT ${settings.port} free?`);
       });
       if (stopping) return (await done, exitCode);
+      nodeRedRuntime = `Node-RED ${(await nodeRedVersion(nodeRed.url).catch(() => undefined)) ?? '(version unknown)'} on Node ${process.version}`;
       const broken = sets.filter((s) => loadError(s) || s.enabled === false);
       if (sets.length === 0) console.warn(`Node-RED did not find ${PACKAGE_NAME}: was it built (npm run build)?`);
       for (const s of broken) console.warn(`Node-RED could not load ${s.id}: ${loadError(s) ?? 'disabled'}`);
@@ -255,7 +257,7 @@ async function main(): Promise<number> {
       '',
       args.sandboxOnly ? 'Magento sandbox and demo ERP are running:' : 'Magento sandbox, demo ERP and Node-RED are running:',
     ];
-    if (nodeRed) lines.push(`  Node-RED         ${nodeRed.url}  (pid ${nodeRed.child.pid}, user directory ${shownPath(root, userDir)})`);
+    if (nodeRed) lines.push(`  Node-RED         ${nodeRed.url}  (${nodeRedRuntime}, pid ${nodeRed.child.pid}, user directory ${shownPath(root, userDir)})`);
     lines.push(`  Magento sandbox  ${magento.url}  (REST ${magento.url}/rest/default/V1/…, control ${magento.url}/__sandbox/)`);
     lines.push(`  Demo ERP         ${erp.url}  (GET /orders, /stock, /prices, /shipments; control ${erp.url}/__erp/)`);
     lines.push('', 'Settings (environment variable, value in effect):', ...describeSettings(settings, webhookUrl).map((l) => `  ${l}`));

@@ -278,6 +278,14 @@ export function loadError(set: NodeSet): string | undefined {
   return err.message ?? (err.code === 'MODULE_NOT_FOUND' ? 'MODULE_NOT_FOUND: its file is missing (not built yet?)' : JSON.stringify(err));
 }
 
+/** The version the running Node-RED reports (admin API `GET /settings`). */
+export async function nodeRedVersion(url: string): Promise<string | undefined> {
+  const res = await fetch(`${url}/settings`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+  if (!res.ok) return undefined;
+  const body = (await res.json()) as { version?: unknown };
+  return typeof body.version === 'string' ? body.version : undefined;
+}
+
 export async function nodeSets(url: string): Promise<NodeSet[]> {
   const res = await fetch(`${url}/nodes`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`GET ${url}/nodes answered ${res.status}`);

@@ -61,6 +61,8 @@ function portOpen(port) {
 function cleanEnv(extra) {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
+    // NODE_RED_BIN stays: it chooses the Node-RED under test (Node-RED 5 in the compatibility run).
+    if (name === 'NODE_RED_BIN') continue;
     if (/^(MAGENTO_|SANDBOX_|ERP_|WEBHOOK_SECRET$|ORDER_POLL_SECONDS$|MSI_DEFAULT_SOURCE$|PORT$|NODE_RED_)/.test(name)) delete env[name];
   }
   return { ...env, ...extra };
@@ -129,6 +131,14 @@ describe('npm start / npm run sandbox (launcher)', function () {
     assert.strictEqual(erpUrl, `http://127.0.0.1:${erpPort}`);
     const nodeRedPid = Number(/pid (\d+)/.exec(run.out.stdout)[1]);
     assert.ok(isAlive(nodeRedPid));
+
+    // The Node-RED that runs is the one asked for (NODE_RED_BIN: Node-RED 5 in the compatibility run), on this Node.
+    const redJs = process.env.NODE_RED_BIN || require.resolve('node-red/red.js');
+    const expected = require(path.join(path.dirname(redJs), 'package.json')).version;
+    const runtime = /\(Node-RED (\S+) on Node (\S+),/.exec(run.out.stdout);
+    assert.ok(runtime, `banner names the Node-RED and Node versions:\n${run.out.stdout}`);
+    assert.ok(runtime[1] === expected || runtime[1].startsWith(`${expected}-`), `Node-RED ${runtime[1]} runs, ${expected} was asked for`);
+    assert.strictEqual(runtime[2], process.version);
 
     // Every setting is printed; the secret the user gave is not.
     for (const name of ['PORT', 'SANDBOX_MAGENTO_PORT', 'SANDBOX_ERP_PORT', 'SANDBOX_SEED', 'SANDBOX_ORDERS', 'SANDBOX_BEARER_TOKEN',
