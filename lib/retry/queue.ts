@@ -134,6 +134,13 @@ export class RetryQueue {
   private readonly probes = new Map<string, { id: string; leaseUntil: number }>();
   /** Per target: when its held entries become due, applied by the pump (so no claim runs in between). */
   private readonly retimes = new Map<string, number>();
+  /**
+   * Per entry id: the tail of its read-modify-writes. The store answers asynchronously (SQLite from the
+   * thread pool, Redis over the network), so an ack and a failure of the same message, arriving as two
+   * messages, would otherwise both read the entry before either wrote it, and the stale write would win.
+   * Never held across a pump: nothing inside one waits for another.
+   */
+  private readonly entryTurns = new Map<string, Promise<void>>();
 
   constructor(options: RetryQueueOptions) {
     this.store = options.store;
@@ -180,6 +187,16 @@ export class RetryQueue {
     return this.nextDue;
   }
 
+  /** Runs `work` (a read-modify-write of entry `id`) after the ones queued before it for that entry. */
+  private withEntry<T>(id: string | undefined, work: () => Promise<T>): Promise<T> {
+    if (id === undefined) return work();
+    const run = (this.entryTurns.get(id) ?? Promise.resolve()).then(work);
+    const tail = run.then(() => undefined, () => undefined);
+    this.entryTurns.set(id, tail);
+    void tail.then(() => { if (this.entryTurns.get(id) === tail) this.entryTurns.delete(id); });
+    return run;
+  }
+
   /** A failed message arrives. Rejects (IntegrationError, nothing stored) when the queue is full. */
   async accept(msg: Record<string, unknown>): Promise<AcceptResult> {
     const now = this.now();
@@ -189,6 +206,26 @@ export class RetryQueue {
       if (retryId) return { outcome: 'acknowledged', entry: (await this.finish([retryId]))[0] };
       throw new ValidationError('failure', 'the message carries neither msg.failure nor msg.error: wire the retry queue to an error output or a Catch node (or send msg.command)');
     }
+    const { entry, decision } = await this.withEntry(retryId, () => this.storeFailure(msg, failure, retryId, now));
+    if (decision.action === 'dead') {
+      this.progress(now);
+      this.events.deadLetter(this.outgoing(entry), entry);
+      this.events.change();
+      return { outcome: 'dead', entry };
+    }
+    if (decision.action === 'pause') {
+      this.setPause({ since: now, errorClass: failure.errorClass, message: failure.message, target: failure.target }, failure);
+      this.events.change();
+      return { outcome: 'paused', entry };
+    }
+    if (this.retimes.size > 0) await this.pump();
+    else await this.schedule();
+    this.events.change();
+    return { outcome: 'scheduled', entry, delayMs: decision.action === 'retry' ? decision.delayMs : 0 };
+  }
+
+  /** The failure recorded on its entry (a new one, or the one `retryId` names): the part of `accept` that must not interleave. */
+  private async storeFailure(msg: Record<string, unknown>, failure: FailureInfo, retryId: string | undefined, now: number): Promise<{ entry: QueueEntry; decision: ReturnType<typeof decide> }> {
     const existing = retryId ? await this.store.get(retryId) : undefined;
     const action = this.policy.actions[failure.errorClass] ?? 'dead';
     const attempt = existing ? existing.attempt + (action === 'pause' ? 0 : 1) : 1;
@@ -225,10 +262,7 @@ export class RetryQueue {
       entry.state = 'dead';
       entry.reason = decision.reason;
       await this.store.put(entry);
-      this.progress(now);
-      this.events.deadLetter(this.outgoing(entry), entry);
-      this.events.change();
-      return { outcome: 'dead', entry };
+      return { entry, decision };
     }
     if (decision.action === 'retry') {
       record.delayMs = decision.delayMs;
@@ -239,15 +273,7 @@ export class RetryQueue {
         operation: 'retry-queue.enqueue', target: this.store.name, details: { maxQueueSize: this.maxQueueSize },
       });
     }
-    if (decision.action === 'pause') {
-      this.setPause({ since: now, errorClass: failure.errorClass, message: failure.message, target: failure.target }, failure);
-      this.events.change();
-      return { outcome: 'paused', entry };
-    }
-    if (this.retimes.size > 0) await this.pump();
-    else await this.schedule();
-    this.events.change();
-    return { outcome: 'scheduled', entry, delayMs: decision.action === 'retry' ? decision.delayMs : 0 };
+    return { entry, decision };
   }
 
   private setPause(pause: PauseInfo, failure: FailureInfo): void {
@@ -349,11 +375,17 @@ export class RetryQueue {
   async sweep(): Promise<void> {
     const now = this.now();
     let rearmed = 0;
-    for (const entry of await this.store.list({ state: 'in-flight', limit: 1000 })) {
-      const lease = entry.leaseUntil ?? 0;
-      if (entry.owner === this.owner) {
-        if (lease <= now) await this.finishEntry(entry, now);
-      } else if (this.exclusive || lease + this.graceMs <= now) {
+    for (const listed of await this.store.list({ state: 'in-flight', limit: 1000 })) {
+      const rearm = await this.withEntry(listed.id, async () => {
+        // Read again in its turn: an ack or a failure may have settled it since the list.
+        const entry = await this.store.get(listed.id);
+        if (!entry || entry.state !== 'in-flight') return false;
+        const lease = entry.leaseUntil ?? 0;
+        if (entry.owner === this.owner) {
+          if (lease <= now) await this.finishEntry(entry, now);
+          return false;
+        }
+        if (!this.exclusive && lease + this.graceMs > now) return false;
         entry.state = 'pending';
         entry.nextAttemptAt = now;
         entry.updatedAt = now;
@@ -361,8 +393,9 @@ export class RetryQueue {
         delete entry.leaseUntil;
         entry.history = [...entry.history, { attempt: entry.attempt, time: iso(now), errorClass: 'transient', message: 'interrupted: the instance that re-emitted it stopped before the outcome was known' }].slice(-MAX_HISTORY);
         await this.store.put(entry);
-        rearmed++;
-      }
+        return true;
+      });
+      if (rearm) rearmed++;
     }
     if (this.finishedRetentionMs > 0) {
       for (const entry of await this.store.list({ state: 'finished', limit: 1000 })) {
@@ -428,11 +461,13 @@ export class RetryQueue {
     const closing = at <= this.now();
     if (closing) this.held.delete(target);
     for (const id of [...ids]) {
-      const entry = await this.store.get(id);
-      if (!entry || entry.state !== 'pending') { ids.delete(id); continue; }
-      if (closing ? entry.nextAttemptAt <= at : entry.nextAttemptAt >= at) continue;
-      entry.nextAttemptAt = at;
-      await this.store.put(entry);
+      await this.withEntry(id, async () => {
+        const entry = await this.store.get(id);
+        if (!entry || entry.state !== 'pending') { ids.delete(id); return; }
+        if (closing ? entry.nextAttemptAt <= at : entry.nextAttemptAt >= at) return;
+        entry.nextAttemptAt = at;
+        await this.store.put(entry);
+      });
     }
     if (!closing && ids.size === 0) this.held.delete(target);
   }
@@ -442,16 +477,20 @@ export class RetryQueue {
     for (const [target, probe] of [...this.probes]) {
       if (probe.leaseUntil > now) continue;
       this.probes.delete(target);
-      const entry = await this.store.get(probe.id);
-      if (entry && entry.state === 'in-flight' && entry.owner === this.owner && (entry.leaseUntil ?? 0) <= now) await this.finishEntry(entry, now);
+      await this.withEntry(probe.id, async () => {
+        const entry = await this.store.get(probe.id);
+        if (entry && entry.state === 'in-flight' && entry.owner === this.owner && (entry.leaseUntil ?? 0) <= now) await this.finishEntry(entry, now);
+      });
     }
   }
 
   private async finish(ids: string[]): Promise<QueueEntry[]> {
     const out: QueueEntry[] = [];
     for (const id of ids) {
-      const entry = await this.store.get(id);
-      if (entry && entry.state === 'in-flight') out.push(await this.finishEntry(entry, this.now()));
+      await this.withEntry(id, async () => {
+        const entry = await this.store.get(id);
+        if (entry && entry.state === 'in-flight') out.push(await this.finishEntry(entry, this.now()));
+      });
     }
     return out;
   }
@@ -507,28 +546,30 @@ export class RetryQueue {
         const missing: string[] = [];
         const refused: string[] = [];
         for (const id of ids) {
-          const entry = await this.store.get(id);
-          if (!entry) { missing.push(id); continue; }
-          if (command === 'discard') {
-            await this.store.remove(id);
-            done.push(id);
-            continue;
-          }
-          if (entry.state === 'in-flight') { refused.push(id); continue; }
-          if (entry.state !== 'pending') {
-            // A dead letter coming back to life takes a place in the queue like a new failure does.
-            const counts = await this.store.counts();
-            if (counts.pending + counts.inFlight >= this.maxQueueSize) { refused.push(id); continue; }
-          }
-          // "Retry selected lines": a fresh budget, the history kept.
-          entry.state = 'pending';
-          entry.attempt = 0;
-          entry.since = now;
-          entry.nextAttemptAt = now;
-          entry.updatedAt = now;
-          delete entry.reason;
-          await this.store.put(entry);
-          done.push(id);
+          const outcome = await this.withEntry(id, async () => {
+            const entry = await this.store.get(id);
+            if (!entry) return missing;
+            if (command === 'discard') {
+              await this.store.remove(id);
+              return done;
+            }
+            if (entry.state === 'in-flight') return refused;
+            if (entry.state !== 'pending') {
+              // A dead letter coming back to life takes a place in the queue like a new failure does.
+              const counts = await this.store.counts();
+              if (counts.pending + counts.inFlight >= this.maxQueueSize) return refused;
+            }
+            // "Retry selected lines": a fresh budget, the history kept.
+            entry.state = 'pending';
+            entry.attempt = 0;
+            entry.since = now;
+            entry.nextAttemptAt = now;
+            entry.updatedAt = now;
+            delete entry.reason;
+            await this.store.put(entry);
+            return done;
+          });
+          outcome.push(id);
         }
         if (done.length) this.progress(now);
         if (command === 'retry') void this.pump();

@@ -312,3 +312,35 @@ describe('retry queue engine', function () {
     await q2.store.close();
   });
 });
+
+describe('retry queue engine on a store that answers asynchronously (SQLite, Redis)', function () {
+  // Node-RED hands an ack and a refusal of the same re-emitted message to the queue as two messages;
+  // with a store that answers from the disk or the network their reads and writes could interleave,
+  // and the later write (from a stale read) would win. Each entry's read-modify-write takes its turn.
+  let directory;
+  let queue;
+  beforeEach(() => { directory = tempDir('queue-async'); });
+  afterEach(async () => {
+    queue?.stop();
+    await queue?.store.close();
+    queue = undefined;
+    require('fs').rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('an ack and a refusal of the same retry, arriving together: the refusal is kept as a dead letter with its history', async function () {
+    const r = recorder();
+    queue = new RetryQueue({ events: r.events, policy: policy({ backoff: { baseMs: 1, maxMs: 1, factor: 1 } }), random: () => 0, attemptLeaseMs: 60000, noProgressMs: 0, store: openRetryQueueStore({ kind: 'sqlite', name: 'q', directory }) });
+    await queue.start();
+    for (let round = 0; round < 10; round++) {
+      const first = await queue.accept({ payload: { round }, ...transient() });
+      await until(() => r.emitted.some((m) => m.payload.round === round), `round ${round} re-emitted`);
+      const retried = r.emitted.find((m) => m.payload.round === round);
+      const refusal = { ...retried, failure: new IntegrationError('validation', 'refused by Magento', { target: 'shop-a' }).toJSON() };
+      const ack = { _retry: retried._retry };
+      await Promise.all(round % 2 ? [queue.accept(ack), queue.accept(refusal)] : [queue.accept(refusal), queue.accept(ack)]);
+      const entry = await queue.store.get(first.entry.id);
+      assert.strictEqual(entry.state, 'dead', `round ${round}: ${entry.state}`);
+      assert.deepStrictEqual(entry.history.map((h) => h.errorClass), ['transient', 'validation'], `round ${round}`);
+    }
+  });
+});
