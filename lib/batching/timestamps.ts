@@ -54,6 +54,12 @@ export interface StaleVerdict {
 
 export class TimestampGuard {
   private readonly inFlight = new Map<string, { timestamp: number; holders: number }>();
+  /**
+   * Per key: the tail of its durable raises. The store answers asynchronously (SQLite from the thread
+   * pool, Redis over the network): two settles of one key must not both read before either writes, or
+   * the older timestamp could be written last and let a stale update through later.
+   */
+  private readonly raising = new Map<string, Promise<void>>();
 
   /**
    * @param backend durable store of applied timestamps (undefined = in-flight ordering only)
@@ -94,7 +100,14 @@ export class TimestampGuard {
     const flying = this.inFlight.get(key);
     if (flying && --flying.holders <= 0) this.inFlight.delete(key);
     if (!applied || !this.backend) return;
-    const current = await this.lastApplied(key);
-    if (current === undefined || timestamp > current) await this.backend.set(this.prefix + key, timestamp);
+    const backend = this.backend;
+    const run = (this.raising.get(key) ?? Promise.resolve()).then(async () => {
+      const current = await this.lastApplied(key);
+      if (current === undefined || timestamp > current) await backend.set(this.prefix + key, timestamp);
+    });
+    const tail = run.then(() => undefined, () => undefined);
+    this.raising.set(key, tail);
+    void tail.then(() => { if (this.raising.get(key) === tail) this.raising.delete(key); });
+    return run;
   }
 }
