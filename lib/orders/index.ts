@@ -9,3 +9,4 @@ export * from './webhook';
 export * from './raw-body';
 export * from './webhook-intake';
 export * from './store-options';
+export * from './handover';

@@ -6,7 +6,7 @@
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import type { MagentoClient } from '../../lib/magento/types';
 import {
-  BusyMode, CursorStore, EnrichOptions, MagentoOrder, OrderCursor, OrderEnrichment, RunLock, StoredCursor,
+  BusyMode, CursorStore, EnrichOptions, Handover, MagentoOrder, OrderCursor, OrderEnrichment, RunLock, StoredCursor,
   compareCursor, enrichOrders, listOf, magentoDateOf, orderRefOf, readOrderPages, rereadOrder, stateDirectory, storeIdsOf,
   storeKindOf, validatePageSize, withOverlap, wantsEnrichment,
 } from '../../lib/orders';
@@ -30,7 +30,12 @@ interface ReadOrdersConfig {
   notFoundDelayMs: number | string;
   storeKind?: string;
   redisUrl?: string;
+  maxInFlight?: number | string;
+  handoverTimeout?: number | string;
 }
+
+/** Seconds a run waits without any order being taken over before it reads on anyway. */
+const DEFAULT_HANDOVER_TIMEOUT_S = 60;
 
 /** The cursor store file shared by every read-orders node; keys are per store and node. */
 const CURSOR_STORE_NAME = 'magento-read-orders-cursors';
@@ -39,6 +44,13 @@ function wholeNumber(value: unknown, fallback: number, field: string, min = 0): 
   if (value === undefined || value === null || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new ValidationError(field, `must be a whole number of ${min} or more (got "${String(value)}")`);
+  return n;
+}
+
+function positiveSeconds(value: unknown, fallback: number, field: string): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new ValidationError(field, `must be a number of seconds above 0 (got "${String(value)}")`);
   return n;
 }
 
@@ -64,6 +76,9 @@ export = function (RED: any) {
     let statuses: string[] = [];
     let storeIds: number[] = [];
     let createdFrom: string | undefined;
+    /** Orders sent and not yet taken over (0 = one page: the default). */
+    let maxInFlight = 0;
+    let handoverTimeoutMs = DEFAULT_HANDOVER_TIMEOUT_S * 1000;
     const enrich: EnrichOptions = {
       invoices: Boolean(config.enrichInvoices), shipments: Boolean(config.enrichShipments), customer: Boolean(config.enrichCustomer),
     };
@@ -71,6 +86,8 @@ export = function (RED: any) {
       overlapSeconds = wholeNumber(config.overlapSeconds, 10, 'overlapSeconds');
       notFoundRetries = wholeNumber(config.notFoundRetries, 3, 'notFoundRetries');
       notFoundDelayMs = wholeNumber(config.notFoundDelayMs, 2000, 'notFoundDelayMs');
+      maxInFlight = wholeNumber(config.maxInFlight, 0, 'maxInFlight');
+      handoverTimeoutMs = positiveSeconds(config.handoverTimeout, DEFAULT_HANDOVER_TIMEOUT_S, 'handoverTimeout') * 1000;
       statuses = listOf(config.statuses);
       storeIds = storeIdsOf(config.storeIds);
       createdFrom = config.createdFrom && config.createdFrom.trim() ? magentoDateOf(config.createdFrom.trim(), 'createdFrom') : undefined;
@@ -120,6 +137,43 @@ export = function (RED: any) {
     const runFailures = new WeakSet<object>();
     const runFailed = (err: unknown): boolean => typeof err === 'object' && err !== null && runFailures.has(err);
 
+    // Back-pressure: an order is taken over when every node wired to output 1 completed it (done()). The
+    // next page is fetched only once there is room for it, so a slow flow holds the reader, not memory.
+    const handover = new Handover<undefined>();
+    const hooks = RED.hooks;
+    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
+    const hookLabel = `magentoReadOrders${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
+    /** Destinations whose input handler takes no done() (e.g. core switch): they take an order on receipt. */
+    const takesOnReceipt = new Set<string>();
+    if (hooksAvailable) {
+      hooks.add(`onComplete.${hookLabel}`, (ev: { msg?: { _msgid?: string }; node?: { id?: string } }) => {
+        const id = ev?.msg?._msgid;
+        const by = ev?.node?.id;
+        // An error completion counts too: the node took the order (a Catch node has it now).
+        if (id && by && handover.inFlight > 0) handover.complete(id, by);
+      });
+      hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
+        const id = ev?.msg?._msgid;
+        const by = ev?.destination?.id;
+        if (id && by && handover.inFlight > 0 && takesOnReceipt.has(by)) handover.complete(id, by);
+      });
+    }
+
+    /** The deployed nodes wired to the orders output (messages to a missing node are never completed). */
+    function destinations(): string[] {
+      const wired: unknown = Array.isArray(node.wires) ? node.wires[0] : undefined;
+      if (!Array.isArray(wired)) return [];
+      const ids = [...new Set(wired.filter((id): id is string => typeof id === 'string' && Boolean(RED.nodes.getNode(id))))];
+      takesOnReceipt.clear();
+      for (const id of ids) {
+        // Node-RED counts the input handlers declaring done (msg, send, done); a node with none never
+        // completes a message, so its receipt is the take-over (a subflow instance, core switch, old nodes).
+        const expected = RED.nodes.getNode(id)?._expectedDoneCount;
+        if (typeof expected === 'number' && expected === 0) takesOnReceipt.add(id);
+      }
+      return ids;
+    }
+
     /** One polling (or backfill) run: pages streamed, each handed on before the cursor moves past it. */
     async function runRead(msg: NodeMessage, send: (out: unknown) => void, since: string | undefined): Promise<void> {
       const client = clientOf();
@@ -138,6 +192,22 @@ export = function (RED: any) {
         start = stored ? withOverlap(stored, overlapSeconds) : undefined;
       }
       const startedAt = new Date().toISOString();
+      const limit = maxInFlight > 0 ? maxInFlight : pageSize;
+      const targets = hooksAvailable ? destinations() : [];
+      // Without runtime hooks or wires nothing reports a take-over: an order counts as taken once sent.
+      const tracked = targets.length > 0;
+      let unconfirmed = 0;
+      /** Waits until at most `room` orders are in flight (or the flow stalls past the timeout). */
+      const makeRoom = async (room: number): Promise<void> => {
+        if (handover.inFlight <= Math.max(0, room)) return;
+        const wait = await handover.drain(room, handoverTimeoutMs, aborter.signal);
+        if (wait.timedOut) {
+          unconfirmed += wait.abandoned;
+          const seconds = handoverTimeoutMs / 1000;
+          node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-read-orders.status.stalled', { count: wait.abandoned, seconds }) });
+          node.warn(RED._('magento-read-orders.warn.stalled', { count: wait.abandoned, seconds }));
+        }
+      };
       let orders = 0;
       let pagesRead = 0;
       let pages = 0;
@@ -147,27 +217,47 @@ export = function (RED: any) {
         for await (const page of reader) {
           pagesRead = page.page;
           pages = page.pages;
-          const out = page.orders.map((order) => orderMessage(client, order, page.enrichment?.get(Number(order.entity_id)), {
-            page: page.page, pages: page.pages, backfill,
-          }));
-          send([out, null]);
-          orders += out.length;
+          for (const order of page.orders) {
+            if (tracked && handover.inFlight >= limit) await makeRoom(limit - 1);
+            const m = orderMessage(client, order, page.enrichment?.get(Number(order.entity_id)), { page: page.page, pages: page.pages, backfill });
+            // Own id per order, so its completion can be told apart; one send per order, so Node-RED
+            // hands each on as is instead of deep-copying every message after the first of a call.
+            m._msgid = RED.util.generateId();
+            if (tracked) handover.track(m._msgid as string, targets, undefined);
+            send([m, null]);
+            orders++;
+          }
           // Never move the cursor back (the overlap re-reads orders before it), except on a backfill.
           if (backfill || !saved || compareCursor(page.cursor, saved) > 0) saved = await cursors.save(page.cursor);
           lastCursor = saved;
           node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.page', { page: page.page, pages: page.pages, orders, cursor: shortCursor(saved) }) });
-          // Let Node-RED deliver this page before the next is fetched: memory stays one page deep.
-          await new Promise((r) => setImmediate(r));
+          if (tracked) {
+            // Room for a whole page before the next is fetched (with the default limit: this page taken).
+            if (handover.inFlight > Math.max(0, limit - pageSize)) {
+              node.status({ fill: 'blue', shape: 'ring', text: RED._('magento-read-orders.status.waiting', { page: page.page, pages: page.pages, count: handover.inFlight, cursor: shortCursor(saved) }) });
+            }
+            await makeRoom(limit - pageSize);
+          } else {
+            // Let Node-RED deliver this page before the next is fetched.
+            await new Promise((r) => setImmediate(r));
+          }
         }
+        // The summary means every order of the run was taken over (or given up on after the timeout).
+        if (tracked) await makeRoom(0);
+        if (aborter.signal.aborted) throw new IntegrationError('transient', 'The order read was stopped (flow redeployed or Node-RED stopping)', { code: 'ABORT_ERR', operation: 'orders.list' });
       } catch (err) {
         if (typeof err === 'object' && err !== null) runFailures.add(err);
         node.status({ fill: 'red', shape: 'dot', text: RED._('magento-read-orders.status.failed', { page: pagesRead + 1, cursor: shortCursor(saved) }) });
         msg.cursor = saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null;
         throw err;
       }
-      idleStatus(RED._('magento-read-orders.status.done', { orders, cursor: shortCursor(saved) }));
+      if (unconfirmed > 0) {
+        node.status({ fill: 'yellow', shape: 'dot', text: RED._('magento-read-orders.status.done-unconfirmed', { orders, unconfirmed, cursor: shortCursor(saved) }) });
+      } else {
+        idleStatus(RED._('magento-read-orders.status.done', { orders, cursor: shortCursor(saved) }));
+      }
       msg.payload = {
-        orders, pages: pagesRead, expectedPages: pages, backfill, startedAt, finishedAt: new Date().toISOString(),
+        orders, unconfirmed, pages: pagesRead, expectedPages: pages, backfill, startedAt, finishedAt: new Date().toISOString(),
         cursor: saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null,
       };
       msg.store = client.settings.name;
@@ -242,6 +332,11 @@ export = function (RED: any) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       aborter.abort();
+      if (hooksAvailable && typeof hooks.remove === 'function') {
+        hooks.remove(`onComplete.${hookLabel}`);
+        hooks.remove(`postReceive.${hookLabel}`);
+      }
+      handover.clear();
       lock.idle().catch(() => undefined).then(async () => {
         try {
           await kv?.close();
