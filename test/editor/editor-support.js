@@ -207,6 +207,35 @@ async function fieldTooltip(page, selector) {
   return text;
 }
 
+/**
+ * What is on a tab and the config nodes its nodes use: node count, nodes of an unknown type (not registered,
+ * or drawn as unknown), invalid nodes with Node-RED's reasons, groups.
+ */
+function inspectTab(page, z) {
+  return page.evaluate((tabId) => {
+    const onTab = RED.nodes.filterNodes({ z: tabId });
+    const configs = [];
+    RED.nodes.eachConfig((n) => {
+      if (n.type !== 'global-config' && n.users && n.users.some((u) => u.z === tabId)) configs.push(n);
+    });
+    const all = onTab.concat(configs);
+    return {
+      count: onTab.length,
+      // Node-RED keeps a node of a type it does not know as type "unknown", its own type in _orig.
+      unknown: all.filter((n) => n.type === 'unknown' || !RED.nodes.getType(n.type)).map((n) => `${(n._orig && n._orig.type) || n.type} (${n.id})`),
+      invalid: all.filter((n) => n.valid === false).map((n) => `${n.type} "${n.name || n.id}": ${(n.validationErrors || []).join(', ')}`),
+      drawnUnknown: document.querySelectorAll('#red-ui-workspace-chart .red-ui-flow-node-unknown').length,
+      groups: RED.nodes.groups(tabId).length,
+    };
+  }, z);
+}
+
+/** Closes every notification (as a click on it does), so none covers what the next step clicks. */
+async function dismissNotifications(page) {
+  await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.close && n.close()));
+  await page.waitForFunction(() => document.querySelectorAll('.red-ui-notification').length === 0);
+}
+
 /** Writes a screenshot into docs/ when asked (UPDATE_SCREENSHOTS=1), else into `fallbackDir`; returns the path. */
 function screenshotPath(root, fallbackDir, name) {
   const dir = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(root, 'docs') : fallbackDir;
@@ -215,5 +244,5 @@ function screenshotPath(root, fallbackDir, name) {
 
 module.exports = {
   CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, launchBrowser, openEditor, canvasNode, dropFromPalette, openEditDialog,
-  closeEditDialog, closeTrays, setField, helpFromDialog, helpOfFile, nodeState, errorBadge, fieldTooltip, screenshotPath,
+  closeEditDialog, closeTrays, setField, helpFromDialog, helpOfFile, nodeState, errorBadge, fieldTooltip, inspectTab, dismissNotifications, screenshotPath,
 };

@@ -227,5 +227,133 @@ describe('Node-RED editor in Chromium', function () {
         assert.strictEqual(await E.errorBadge(page, id), null, 'no red triangle once valid');
       });
     }
+
+    it('store-config (added from a node\'s Store field): shows its help, refuses a URL without scheme, tests the connection against the sandbox and fails clearly with a wrong token', async function () {
+      const c = stack.magento.credentials;
+      const id = await E.dropFromPalette(page, 'magento-push-price', place());
+      await E.openEditDialog(page, id);
+      await page.click('#node-input-btn-store-add');
+      await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible' });
+      assert.match((await page.locator('.red-ui-tray-titlebar').last().innerText()).trim(), /store config/);
+
+      const help = await E.helpFromDialog(page, 'store config');
+      const file = E.helpOfFile(HTML('magento-store-config'), 'magento-store-config');
+      assert.strictEqual(help.paragraphs[0], file.firstParagraph);
+      for (const h of file.headings) assert.ok(help.headings.includes(h), `help section "${h}" shown (${help.headings.join(', ')})`);
+
+      await E.setField(page, '#node-config-input-name', 'Sandbox (typed)');
+      await E.setField(page, '#node-config-input-baseUrl', stack.magento.url.replace(/^https?:\/\//, ''));
+      await page.waitForSelector('#node-config-input-baseUrl.input-error');
+      await E.setField(page, '#node-config-input-baseUrl', stack.magento.url);
+      await page.waitForSelector('#node-config-input-baseUrl:not(.input-error)');
+      assert.strictEqual(await page.inputValue('#node-config-input-authType'), 'oauth1', 'OAuth 1.0a is the default');
+      await E.setField(page, '#node-config-input-consumerKey', c.oauth.consumerKey);
+      await E.setField(page, '#node-config-input-consumerSecret', c.oauth.consumerSecret);
+      await E.setField(page, '#node-config-input-accessToken', c.oauth.accessToken);
+      await E.setField(page, '#node-config-input-accessTokenSecret', c.oauth.accessTokenSecret);
+
+      // Success: the sandbox's own store views, asked for with the values typed (not yet deployed).
+      const result = page.locator('#magento-store-config-test-result');
+      await page.click('#magento-store-config-test');
+      await page.waitForSelector('#magento-store-config-test-result.magento-ok, #magento-store-config-test-result.magento-fail');
+      const ok = await result.innerText();
+      assert.ok(await result.evaluate((el) => el.classList.contains('magento-ok')), ok);
+      assert.match(ok, /Connected in \d+ ms/);
+      assert.match(ok, /default \(Default Store View\)/);
+      assert.match(ok, /fr \(French Store View\)/);
+
+      // A wrong access token: Magento's 401 and what to check, without any secret.
+      await E.setField(page, '#node-config-input-accessToken', 'wrong-access-token-000');
+      await page.click('#magento-store-config-test');
+      await page.waitForSelector('#magento-store-config-test-result.magento-fail');
+      const failed = await result.innerText();
+      assert.match(failed, /Connection failed \(auth\)/);
+      assert.match(failed, /401/);
+      assert.match(failed, /Check the four OAuth values/);
+      for (const secret of ['wrong-access-token-000', c.oauth.consumerSecret, c.oauth.accessTokenSecret]) assert.ok(!failed.includes(secret), 'no secret in the answer');
+
+      // Fixed, added: the node now points at the new store and both are valid.
+      await E.setField(page, '#node-config-input-accessToken', c.oauth.accessToken);
+      await page.click('#node-config-dialog-ok');
+      await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
+      const storeId = await page.inputValue('#node-input-store');
+      assert.notStrictEqual(storeId, '_ADD_');
+      assert.notStrictEqual(storeId, STORE);
+      await E.closeEditDialog(page);
+      const store = await page.evaluate((sid) => {
+        const n = RED.nodes.node(sid);
+        return { type: n.type, name: n.name, baseUrl: n.baseUrl, valid: n.valid, users: n.users.map((u) => u.id) };
+      }, storeId);
+      assert.deepStrictEqual(store, { type: 'magento-store-config', name: 'Sandbox (typed)', baseUrl: stack.magento.url, valid: true, users: [id] });
+      assert.strictEqual((await E.nodeState(page, id)).valid, true);
+      assert.strictEqual(await E.errorBadge(page, id), null);
+    });
+  });
+
+  describe('Import > Examples', function () {
+    let page;
+    before(async function () {
+      if (!browser) this.skip();
+      page = await E.openEditor(browser.context, stack.nodeRedUrl);
+    });
+    after(async function () {
+      if (page) await page.close();
+    });
+
+    it('would see an unknown node (the check itself)', async function () {
+      await page.evaluate(() => RED.view.importNodes([
+        { id: 'unknown-check-tab', type: 'tab', label: 'Unknown check' },
+        { id: 'unknown-check-node', type: 'magento-no-such-node', z: 'unknown-check-tab', x: 200, y: 100, wires: [] },
+      ], { generateIds: false, addFlow: false }));
+      const warning = page.locator('.red-ui-notification', { hasText: 'unrecognised' });
+      assert.match((await warning.innerText()).replace(/\s+/g, ' '), /unrecognised type: ?magento-no-such-node/, 'Node-RED warns of the unrecognised type');
+      await E.dismissNotifications(page);
+      await page.locator('#red-ui-workspace-tabs li.red-ui-tab[id="red-ui-tab-unknown-check-tab"]').click();
+      await page.waitForFunction(() => RED.workspaces.active() === 'unknown-check-tab' && document.querySelector('#red-ui-workspace-chart g.red-ui-flow-node-group'));
+      const seen = await E.inspectTab(page, 'unknown-check-tab');
+      assert.deepStrictEqual(seen.unknown, ['magento-no-such-node (unknown-check-node)']);
+      assert.strictEqual(seen.drawnUnknown, 1);
+      await page.evaluate(() => RED.workspaces.delete(RED.nodes.workspace('unknown-check-tab')));
+    });
+
+    // Whatever examples/ holds when the suite starts, each through the editor's own import dialog.
+    for (const file of S.exampleFiles()) {
+      const title = path.basename(file, '.json');
+      it(`${title}: imports with no unknown node, every node valid`, async function () {
+        const example = S.loadExample(file);
+        const tab = example.find((n) => n.type === 'tab');
+        await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
+        const dialog = page.locator('.red-ui-clipboard-dialog-tab-library:visible');
+        await dialog.locator('.red-ui-treeList-label', { hasText: S.PACKAGE.name }).first().click();
+        await dialog.locator('.red-ui-treeList-label', { hasText: title }).first().click();
+        await page.locator('#red-ui-clipboard-dialog-ok:not(.disabled):not([disabled])').click();
+        await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
+        const handle = await page.waitForFunction((label) => {
+          const ws = RED.nodes.getWorkspaceOrder().map((id) => RED.nodes.workspace(id)).find((w) => w && w.label === label);
+          return ws ? ws.id : false;
+        }, tab.label);
+        const tabId = await handle.jsonValue();
+        // Node-RED's own summary of the import; dismissed so it covers nothing of the next import.
+        const notice = page.locator('.red-ui-notification', { hasText: /^\s*Imported:/ }).last();
+        const summary = (await notice.innerText()).replace(/\s+/g, ' ');
+        const flowNodes = example.filter((n) => n.z === tab.id && !['group', 'tab'].includes(n.type) && n.x !== undefined).length;
+        assert.match(summary, new RegExp(`1 flow\\b.*\\b${flowNodes} nodes?\\b`), summary);
+        const warnings = (await page.locator('.red-ui-notification').allInnerTexts()).filter((t) => /unrecognised|unknown|missing/i.test(t));
+        assert.deepStrictEqual(warnings, [], 'no import warning');
+        await E.dismissNotifications(page);
+        // Node-RED imports a flow with its own tab beside the open one: open it as the user would.
+        await page.locator(`#red-ui-workspace-tabs li.red-ui-tab[id="red-ui-tab-${tabId}"]`).click();
+        await page.waitForFunction((z) => RED.workspaces.active() === z &&
+          document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group').length === RED.nodes.filterNodes({ z }).length, tabId);
+
+        const seen = await E.inspectTab(page, tabId);
+        assert.strictEqual(seen.count, flowNodes, 'every node of the example is on its tab');
+        assert.strictEqual(seen.groups, example.filter((n) => n.type === 'group').length, 'its groups too');
+        assert.deepStrictEqual(seen.unknown, [], 'no unknown node type');
+        assert.strictEqual(seen.drawnUnknown, 0, 'no node drawn as unknown');
+        assert.deepStrictEqual(seen.invalid, [], 'no node with a red triangle');
+        assert.deepStrictEqual(page.pageErrors, []);
+      });
+    }
   });
 });
