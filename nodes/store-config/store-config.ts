@@ -40,7 +40,7 @@ export = function (RED: any) {
     Object.defineProperty(node, 'client', { value: client, enumerable: false, configurable: true });
     Object.defineProperty(node, 'settings', { value: settings ? Object.freeze({ ...settings }) : undefined, enumerable: false, configurable: true });
 
-    let detachAudit: (() => void) | undefined;
+    let detachAudit: (() => unknown) | undefined;
     if (client && (config as { audit?: unknown }).audit !== false) {
       const days = Number((config as { auditRetentionDays?: unknown }).auditRetentionDays);
       try {
@@ -52,9 +52,9 @@ export = function (RED: any) {
     }
 
     node.on('close', (done: () => void) => {
-      detachAudit?.();
       client?.close();
-      done();
+      // The audit log buffers its rows: wait until the last ones are on disk before Node-RED goes on.
+      Promise.resolve(detachAudit?.()).catch((err) => node.warn(RED._('magento-store-config.errors.audit', { reason: (err as Error).message }))).finally(() => done());
     });
   }
 

@@ -50,6 +50,35 @@ describe('magento-store-config node', function () {
     res.end(JSON.stringify({ message: 'Request does not match any route.' }));
   }
 
+  it('records every call in the audit log of the user directory, without the token', async function () {
+    const fs = require('fs');
+    const os = require('os');
+    const path = require('path');
+    const { openAuditLog } = require('../../dist/lib/audit');
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'store-config-audit-'));
+    helper.settings({ userDir });
+    try {
+      handler = storeAnswers;
+      const flow = [{ id: 'sa', type: 'magento-store-config', name: 'audited shop', baseUrl: `http://127.0.0.1:${port}`, storeCode: 'default', authType: 'bearer', timeout: '5000', maxConcurrency: '2', requestsPerSecond: '0', rejectUnauthorized: true, maxItemsPerRequest: '20', maxPageSize: '300', maxBulkItems: '5000', audit: true, auditRetentionDays: '30' }];
+      await helper.load(storeConfig, flow, { sa: { token: 'good-token-0001' } });
+      const node = helper.getNode('sa');
+      await node.client.request({ method: 'GET', path: '/store/storeViews', operation: 'store.views' });
+      await assert.rejects(node.client.request({ method: 'GET', path: '/nowhere', operation: 'store.nowhere' }));
+      await helper.unload(); // close flushes the buffered rows
+      const { log, release } = openAuditLog({ directory: path.join(userDir, 'magento-erp') });
+      try {
+        const rows = await log.query({ store: 'audited shop' });
+        assert.deepStrictEqual(rows.map((r) => [r.operation, r.status]).sort(), [['store.nowhere', 404], ['store.views', 200]]);
+        assert.ok(!JSON.stringify(rows).includes('good-token-0001'), 'no token in audit rows');
+      } finally {
+        await release();
+      }
+    } finally {
+      helper.settings({});
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+
   it('loads, expands ${ENV_VAR} in properties and credentials, and exposes client and settings', async function () {
     process.env.MAGENTO_TEST_PORT = String(port);
     process.env.MAGENTO_TEST_TOKEN = 'good-token-0001';
