@@ -39,6 +39,24 @@ export interface SqlRunner {
 /** Another process holding the write lock this long makes a statement fail with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * SQLite answers SQLITE_BUSY at once, without waiting in its busy handler, in a few cases: another process
+ * switching the file to WAL or recovering it, or holding the lock a new transaction needs while this
+ * connection would deadlock by waiting. Only what has not started yet (opening pragmas, BEGIN IMMEDIATE,
+ * one autocommit statement) is tried again here, with short growing pauses, for up to the busy timeout.
+ */
+async function whileBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 let binding: typeof Sqlite3 | undefined;
 
 /**
@@ -151,8 +169,8 @@ export class SqliteDatabase implements SqlRunner {
     this.opened = openedRaw.then(async () => {
       if (openError) throw openError;
       this.raw.configure('busyTimeout', BUSY_TIMEOUT_MS);
-      await this.sql.get('PRAGMA journal_mode = WAL');
-      await this.sql.run('PRAGMA synchronous = FULL');
+      await whileBusy(() => this.sql.get('PRAGMA journal_mode = WAL'));
+      await whileBusy(() => this.sql.run('PRAGMA synchronous = FULL'));
     });
     this.opened.catch(() => undefined);
   }
@@ -204,11 +222,11 @@ export class SqliteDatabase implements SqlRunner {
 
   private async alone(job: Job): Promise<void> {
     if (job.single || !job.writes) {
-      await job.body(this.sql).then(job.resolve, job.reject);
+      await whileBusy(() => job.body(this.sql)).then(job.resolve, job.reject);
       return;
     }
     try {
-      await this.sql.run('BEGIN IMMEDIATE');
+      await whileBusy(() => this.sql.run('BEGIN IMMEDIATE'));
     } catch (err) {
       job.reject(err);
       return;
@@ -226,7 +244,7 @@ export class SqliteDatabase implements SqlRunner {
 
   private async together(group: Job[]): Promise<void> {
     try {
-      await this.sql.run('BEGIN IMMEDIATE');
+      await whileBusy(() => this.sql.run('BEGIN IMMEDIATE'));
     } catch (err) {
       for (const job of group) job.reject(err);
       return;
