@@ -230,6 +230,38 @@ function inspectTab(page, z) {
   }, z);
 }
 
+/**
+ * Groups and nodes of the shown tab that overlap as the editor draws them. Node-RED sizes a group to its
+ * nodes' drawn labels on load, so the w/h stored in a flow file do not tell.
+ */
+function overlaps(page, z) {
+  return page.evaluate((tabId) => {
+    const box = (el) => el && el.getBoundingClientRect();
+    const groups = RED.nodes.groups(tabId).map((g) => ({ what: `group "${g.name || g.id}"`, r: box(document.getElementById(g.id)) }));
+    const nodes = RED.nodes.filterNodes({ z: tabId }).map((n) => ({
+      what: `${n.type} "${n.name || n.id}"`,
+      r: box(document.querySelector(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${n.id}"] .red-ui-flow-node`)),
+    }));
+    // How far two boxes run into each other (px, the smaller of the two directions); borders may touch.
+    const depth = (a, b) => {
+      if (!a || !b) return 0;
+      const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      return across > 0 && down > 0 ? Math.min(across, down) : 0;
+    };
+    const found = [];
+    for (const list of [groups, nodes]) {
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const d = depth(list[i].r, list[j].r);
+          if (d > 2) found.push(`${list[i].what} / ${list[j].what} (${Math.round(d)} px)`);
+        }
+      }
+    }
+    return found;
+  }, z);
+}
+
 /** Closes every notification (as a click on it does), so none covers what the next step clicks. */
 async function dismissNotifications(page) {
   await page.evaluate(() => document.querySelectorAll('.red-ui-notification').forEach((n) => n.close && n.close()));
@@ -244,5 +276,5 @@ function screenshotPath(root, fallbackDir, name) {
 
 module.exports = {
   CHROMIUM, CHROMIUM_ARGS, chromiumInstalled, launchBrowser, openEditor, canvasNode, dropFromPalette, openEditDialog,
-  closeEditDialog, closeTrays, setField, helpFromDialog, helpOfFile, nodeState, errorBadge, fieldTooltip, inspectTab, dismissNotifications, screenshotPath,
+  closeEditDialog, closeTrays, setField, helpFromDialog, helpOfFile, nodeState, errorBadge, fieldTooltip, inspectTab, overlaps, dismissNotifications, screenshotPath,
 };

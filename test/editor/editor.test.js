@@ -15,7 +15,7 @@ const path = require('path');
 
 const S = require('../e2e/examples-support.js');
 const E = require('./editor-support.js');
-const { STORE_CREDENTIAL_ENV } = require('../../dist/sandbox/launcher/node-red.js');
+const { STORE_CREDENTIAL_ENV, chooseFlow } = require('../../dist/sandbox/launcher/node-red.js');
 
 const TYPES = Object.keys(S.PACKAGE['node-red'].nodes);
 const FOLDER = (type) => type.replace(/^magento-/, '');
@@ -319,7 +319,7 @@ describe('Node-RED editor in Chromium', function () {
     // Whatever examples/ holds when the suite starts, each through the editor's own import dialog.
     for (const file of S.exampleFiles()) {
       const title = path.basename(file, '.json');
-      it(`${title}: imports with no unknown node, every node valid`, async function () {
+      it(`${title}: imports with no unknown node, every node valid, nothing drawn over another`, async function () {
         const example = S.loadExample(file);
         const tab = example.find((n) => n.type === 'tab');
         await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
@@ -352,8 +352,85 @@ describe('Node-RED editor in Chromium', function () {
         assert.deepStrictEqual(seen.unknown, [], 'no unknown node type');
         assert.strictEqual(seen.drawnUnknown, 0, 'no node drawn as unknown');
         assert.deepStrictEqual(seen.invalid, [], 'no node with a red triangle');
+        assert.deepStrictEqual(await E.overlaps(page, tabId), [], 'no group or node over another, as drawn');
         assert.deepStrictEqual(page.pageErrors, []);
       });
     }
+  });
+
+  // Last (mocha runs nested suites in order, after the top-level tests): it replaces the deployed flow.
+  describe('the full flow', function () {
+    before(function () {
+      if (!browser) this.skip();
+    });
+
+    it(`flows/${path.basename(chooseFlow(S.ROOT).file)} deployed as npm start does: every tab drawn, no unknown or invalid node`, async function () {
+      this.timeout(120000);
+      const flow = chooseFlow(S.ROOT);
+      // The flow file carries its credentials as ${ENV} references, as the launcher deploys it.
+      await S.deploy(stack, flow.nodes);
+      const tabs = flow.nodes.filter((n) => n.type === 'tab' && !n.disabled);
+      // A window as large as the tab's content (groups included), so each screenshot shows a whole tab at 100 %.
+      const viewportFor = (tab) => {
+        const onTab = flow.nodes.filter((n) => n.z === tab.id && typeof n.x === 'number');
+        const right = Math.max(...onTab.map((n) => (n.type === 'group' ? n.x + n.w : n.x + (n.w || 200) / 2)));
+        const bottom = Math.max(...onTab.map((n) => (n.type === 'group' ? n.y + n.h : n.y + (n.h || 40) / 2)));
+        return { width: Math.max(1000, Math.min(2600, Math.ceil(right + 60))), height: Math.max(600, Math.min(1600, Math.ceil(bottom + 160))) };
+      };
+      const page = await E.openEditor(browser.context, stack.nodeRedUrl, { viewport: viewportFor(tabs[0]) });
+      try {
+        // The flow alone: palette and sidebar out of the way.
+        await page.evaluate(() => {
+          RED.menu.setSelected('menu-item-palette', false);
+          RED.menu.setSelected('menu-item-sidebar', false);
+        });
+        await page.waitForFunction(() => {
+          const main = document.querySelector('#red-ui-main-container').classList;
+          return main.contains('red-ui-palette-closed') && main.contains('red-ui-sidebar-closed');
+        });
+        for (const [i, tab] of tabs.entries()) {
+          await page.setViewportSize(viewportFor(tab));
+          // Shown through the API: clicks on two tabs in quick succession count as a double click (Edit flow).
+          await page.evaluate((z) => RED.workspaces.show(z), tab.id);
+          await page.waitForFunction((z) => RED.workspaces.active() === z &&
+            document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group').length === RED.nodes.filterNodes({ z }).length, tab.id);
+          const seen = await E.inspectTab(page, tab.id);
+          const expected = flow.nodes.filter((n) => n.z === tab.id && !['group', 'tab'].includes(n.type) && n.x !== undefined).length;
+          assert.strictEqual(seen.count, expected, `${tab.label}: every node on the tab`);
+          assert.deepStrictEqual(seen.unknown, [], `${tab.label}: no unknown node`);
+          assert.strictEqual(seen.drawnUnknown, 0);
+          assert.deepStrictEqual(seen.invalid, [], `${tab.label}: no node with a red triangle`);
+          const slug = tab.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+          const name = i === 0 ? 'full-flow.png' : `full-flow-${slug}.png`;
+          await page.evaluate(() => RED.view.select(false));
+          await page.screenshot({ path: E.screenshotPath(S.ROOT, shotsDir, name) });
+        }
+        assert.deepStrictEqual(page.pageErrors, []);
+      } finally {
+        // Node-RED keeps these choices per user on the server: give the next page its palette and sidebar back.
+        await page.evaluate(() => {
+          RED.menu.setSelected('menu-item-palette', true);
+          RED.menu.setSelected('menu-item-sidebar', true);
+        });
+        await page.close();
+      }
+    });
+
+    it(`flows/${path.basename(chooseFlow(S.ROOT).file)} as drawn in the editor: no group or node over another`, async function () {
+      const flow = chooseFlow(S.ROOT);
+      const page = await E.openEditor(browser.context, stack.nodeRedUrl, { viewport: { width: 2600, height: 1600 } });
+      try {
+        const found = [];
+        for (const tab of flow.nodes.filter((n) => n.type === 'tab' && !n.disabled)) {
+          await page.evaluate((z) => RED.workspaces.show(z), tab.id);
+          await page.waitForFunction((z) => RED.workspaces.active() === z &&
+            document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group').length === RED.nodes.filterNodes({ z }).length, tab.id);
+          for (const o of await E.overlaps(page, tab.id)) found.push(`${tab.label}: ${o}`);
+        }
+        assert.deepStrictEqual(found, [], 'Node-RED sizes groups to their drawn labels: move the groups apart in the flow file');
+      } finally {
+        await page.close();
+      }
+    });
   });
 });
