@@ -13,7 +13,8 @@ export const SECRET_KEY = /^(authorization|proxy-authorization|cookie|set-cookie
 const TEXT_PATTERNS: Array<[RegExp, string]> = [
   // Authorization: Bearer xyz / Authorization: OAuth oauth_consumer_key="...", ...
   [/(authorization["']?\s*[:=]\s*["']?)(?:bearer|basic|oauth)\s+[^\r\n"'}]+/gi, `$1${REDACTED}`],
-  [/\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${REDACTED}`],
+  // A token has a digit or symbol in it, or is long: "Bearer tokens unless …" in a hint stays readable.
+  [/\b(bearer)\s+(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/=]|[A-Za-z]{20})[A-Za-z0-9\-._~+/]+=*/gi, `$1 ${REDACTED}`],
   [/\b(OAuth)\s+((?:realm|oauth_[a-z_]+)="[^"]*"\s*,?\s*)+/g, `$1 ${REDACTED}`],
   [/\b(oauth_(?:token|signature|token_secret|consumer_secret|verifier))=("[^"]*"|[^&\s,"]+)/gi, `$1=${REDACTED}`],
   // "password":"x" / password=x in bodies echoed by servers

@@ -14,6 +14,11 @@ describe('redact', function () {
     assert.strictEqual(redactText('Authorization: Bearer abc.def-ghi'), `Authorization: ${REDACTED}`);
     assert.doesNotMatch(redactText('authorization: OAuth oauth_consumer_key="k",oauth_token="t1",oauth_signature="zz%3D"'), /t1|zz%3D/);
     assert.doesNotMatch(redactText('sent with bearer eyJhbGciOi.J9x'), /eyJhbGciOi/);
+    // Prose about Bearer tokens (the 2.4.4 hint) is not a token.
+    const hint = 'Magento 2.4.4+ refuses integration tokens used as Bearer tokens unless the store allows standalone Bearer tokens';
+    assert.strictEqual(redactText(hint), hint);
+    assert.doesNotMatch(redactText('Bearer abcdefghijklmnopqrstuvwxyzABCDEF'), /abcdefghijklmnop/);
+    assert.doesNotMatch(redactText('Bearer 7d3kq9x2'), /7d3kq9x2/);
     assert.strictEqual(redactText('?oauth_token=abc&x=1'), `?oauth_token=${REDACTED}&x=1`);
     assert.doesNotMatch(redactText('{"username":"admin","password":"p@ss word"}'), /p@ss/);
   });

@@ -241,7 +241,7 @@ describe('magento-store-config editor', function () {
     const res = await fetch(editorUrl + 'flows', { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full', Authorization: `Bearer ${adminToken}` }, body: JSON.stringify(flows) });
     assert.strictEqual(res.status, 204, await res.text());
     const { chromium: pw } = require('playwright-core');
-    browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'] });
+    browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--no-first-run', '--disable-sync'] });
   });
 
   after(async function () {
