@@ -8,6 +8,7 @@ import { settingsFromConfig, StoreConfigCredentials, StoreConfigForm } from '../
 import type { MagentoClient, StoreSettings } from '../../lib/magento/types';
 import { Redactor } from '../../lib/redact';
 import { secretsOf } from '../../lib/magento/client';
+import { envLookup } from '../shared/env';
 import { attachAuditLog } from '../../lib/audit';
 import { stateDirectory } from '../../lib/stores/config';
 
@@ -18,9 +19,6 @@ const CREDENTIAL_KEYS: Array<keyof StoreConfigCredentials> = [
 const PASSWORD_PLACEHOLDER = '__PWRD__';
 
 export = function (RED: any) {
-  function envLookup(node: unknown): (name: string) => unknown {
-    return (name) => (typeof RED.util?.getSetting === 'function' ? RED.util.getSetting(node, name) : process.env[name]);
-  }
 
   function StoreConfigNode(this: any, config: StoreConfigForm & { id: string }) {
     RED.nodes.createNode(this, config);
@@ -29,7 +27,7 @@ export = function (RED: any) {
     let client: MagentoClient | undefined;
     let settings: StoreSettings | undefined;
     try {
-      settings = settingsFromConfig(config, node.credentials as StoreConfigCredentials, envLookup(node));
+      settings = settingsFromConfig(config, node.credentials as StoreConfigCredentials, envLookup(RED, node));
       client = createMagentoClient(settings);
     } catch (err) {
       // A bad store config must not stop Node-RED: the nodes using it report `configError` on each message.
@@ -95,7 +93,7 @@ export = function (RED: any) {
     const redactor = new Redactor(secretValues(credentials));
     let client: MagentoClient | undefined;
     try {
-      const settings = settingsFromConfig(form, credentials, envLookup(deployed ?? null));
+      const settings = settingsFromConfig(form, credentials, envLookup(RED, deployed ?? null));
       client = createMagentoClient(settings);
       for (const s of secretsOf(settings.auth)) redactor.addSecret(s);
       const result = await testConnection(client);

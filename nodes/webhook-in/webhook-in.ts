@@ -4,6 +4,7 @@
  * (lib/orders/webhook.ts), dedupes and journals the event durably (lib/orders/webhook-intake.ts), and only
  * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
  */
+import { envLookup } from '../shared/env';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
 import {
@@ -119,7 +120,7 @@ export = function (RED: any) {
       if (typeof reference !== 'string' || reference.length === 0) throw new ValidationError('secret', RED._('magento-webhook-in.errors.no-secret'));
       // Node-RED expands a credential that is exactly `${NAME}` when NAME is set; a missing NAME would leave the
       // reference itself as the key, and `prefix-${NAME}` is not expanded at all. Expanded as store-config does.
-      const secret = expandEnv(reference, 'secret', (name) => (typeof RED.util?.getSetting === 'function' ? RED.util.getSetting(node, name) : process.env[name]));
+      const secret = expandEnv(reference, 'secret', envLookup(RED, node));
       const scheme: SigningScheme = (SIGNING_SCHEMES as readonly string[]).includes(config.scheme) ? config.scheme : 'body';
       verify = {
         secret, scheme,
