@@ -59,7 +59,10 @@ export async function submitBulk(client: MagentoClient, path: string, bodies: un
 }
 
 export interface FollowOptions {
-  /** First pause between polls; doubles up to maxIntervalMs so a long bulk costs few calls. */
+  /**
+   * Pause before the first poll; doubles after each poll up to maxIntervalMs, so a long bulk costs few
+   * calls (1 s → 10 s over 5 minutes: at most 33 polls per bulk).
+   */
   intervalMs: number;
   maxIntervalMs?: number;
   /** Give up after this long from the start of following. */
@@ -101,13 +104,19 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Polls detailed-status until every operation is known or the deadline passes. */
+/**
+ * Polls detailed-status until every operation is known or the deadline passes. The first poll waits too:
+ * Magento's consumers take a bulk from the queue after the request that submitted it has been answered, so
+ * a look right away only ever finds it open.
+ */
 export async function followBulk(client: MagentoClient, bulkUuid: string, options: FollowOptions): Promise<FollowResult> {
   const started = Date.now();
   let interval = Math.max(1, options.intervalMs);
   const maxInterval = Math.max(interval, options.maxIntervalMs ?? interval * 8);
   let polls = 0;
   for (;;) {
+    await sleep(Math.max(0, Math.min(interval, options.deadlineMs - (Date.now() - started))), options.signal);
+    interval = Math.min(maxInterval, interval * 2);
     const status = await client.request<BulkDetailedStatus>({
       method: 'GET',
       path: `/bulk/${encodeURIComponent(bulkUuid)}/detailed-status`,
@@ -122,10 +131,7 @@ export async function followBulk(client: MagentoClient, bulkUuid: string, option
     const open = expected - known;
     options.onPoll?.({ polls, known, open });
     if (open <= 0) return { operations, complete: true, timedOut: false, open: 0, polls };
-    const elapsed = Date.now() - started;
-    if (elapsed >= options.deadlineMs) return { operations, complete: false, timedOut: true, open, polls };
-    await sleep(Math.min(interval, options.deadlineMs - elapsed), options.signal);
-    interval = Math.min(maxInterval, interval * 2);
+    if (Date.now() - started >= options.deadlineMs) return { operations, complete: false, timedOut: true, open, polls };
   }
 }
 

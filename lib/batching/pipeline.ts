@@ -5,6 +5,9 @@
  * `done(err)` carrying exactly the items to retry.
  *
  * Rounds are dispatched one after another: two values for one key must never race each other to the store.
+ * With `coalesceWhileSending`, a window that ends while a round is still being sent does not queue another
+ * round behind it: its entries keep coalescing until the round has settled and then go as one round. They
+ * could not have been sent any sooner, and an ERP that sends the same SKU again meanwhile costs nothing more.
  */
 import { IntegrationError } from '../errors';
 import { Coalescer, Coalesced } from './coalescer';
@@ -61,6 +64,8 @@ export interface TicketSettlement<T> {
 export interface PipelineOptions<T> {
   windowMs: number;
   maxBuffered?: number;
+  /** Keep coalescing while a round is in flight instead of queueing one round per window (see above). */
+  coalesceWhileSending?: boolean;
   guard?: TimestampGuard;
   dispatch: Dispatcher<T>;
   onBatch: (batch: PipelineBatch<T>) => void;
@@ -87,6 +92,7 @@ export class PushPipeline<T> {
       windowMs: options.windowMs,
       maxEntries: options.maxBuffered,
       onFlush: (entries) => this.enqueueRound(entries),
+      canFlush: options.coalesceWhileSending ? () => this.rounds === 0 : undefined,
     });
   }
 
@@ -168,6 +174,7 @@ export class PushPipeline<T> {
     this.rounds++;
     this.roundChain = this.roundChain.then(() => this.runRound(batch)).finally(() => {
       this.rounds--;
+      if (this.rounds === 0) this.coalescer.flushIfDue();
     });
   }
 

@@ -9,7 +9,7 @@ import { MagentoClient } from '../magento/types';
 
 export class SourceCatalog {
   private cached: { codes: Set<string>; at: number } | undefined;
-  private failedAt = 0;
+  private failedAt = Number.NEGATIVE_INFINITY;
   private loading: Promise<Set<string> | undefined> | undefined;
 
   constructor(private readonly client: MagentoClient, private readonly ttlMs = 5 * 60_000, private readonly retryAfterMs = 30_000) {}

@@ -5,7 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { FailureInfo, IntegrationError } from '../errors';
-import { MagentoClient } from '../magento/types';
+import { DEFAULT_INPUT_LIMITS, MagentoClient } from '../magento/types';
 import { encodePathSegment } from '../magento/url';
 import {
   itemsOf, BatchReport, DeliveredItem, Dispatcher, EntryResult, fromBatchReport, ItemRejection, LimitMemory, OPERATION_STATUS, PipelineBatch,
@@ -94,6 +94,9 @@ export class InventoryPush {
     this.pipeline = new PushPipeline<SourceItemUpdate>({
       windowMs: this.options.windowMs,
       maxBuffered: this.options.maxBuffered,
+      // An async bulk round lasts seconds (Magento's consumers run it later): what arrives meanwhile is one
+      // round after it, coalesced per SKU+source, not one bulk per window. MSI rounds gain the same way.
+      coalesceWhileSending: true,
       guard,
       dispatch: this.dispatcher(),
       onBatch: (batch) => this.emit(batch),
@@ -113,6 +116,11 @@ export class InventoryPush {
   batchSize(): number {
     const configured = this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20;
     return this.limits.get(OPERATIONS.sourceItemsSave, configured);
+  }
+
+  /** Operations per async bulk request: the node's, else the store config's bulk limit (before what the store taught us). */
+  private configuredBulkSize(): number {
+    return this.options.bulkSize > 0 ? this.options.bulkSize : this.client.settings.limits?.maxBulkItems ?? DEFAULT_INPUT_LIMITS.maxBulkItems;
   }
 
   /**
@@ -214,10 +222,11 @@ export class InventoryPush {
           onBatch: emit,
         });
       } else if (mode === 'bulk') {
+        // A round holds each SKU+source once, so its bulks cannot race each other and are followed together.
         await deliverInBatches(send, {
           send: (batch) => this.sendBulk(batch),
-          limit: batchLimit(this.limits, OPERATIONS.sourceItemsBulk, () => this.options.bulkSize > 0 ? this.options.bulkSize : this.client.settings.limits?.maxBulkItems ?? 5000),
-          concurrency: 1,
+          limit: batchLimit(this.limits, OPERATIONS.sourceItemsBulk, () => this.configuredBulkSize()),
+          concurrency,
           onBatch: emit,
         });
       } else {

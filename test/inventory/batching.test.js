@@ -48,6 +48,26 @@ describe('batching helpers', () => {
       c.add('c', 1); c.flush();
       assert.deepStrictEqual(flushed, [2, 1]);
     });
+
+    it('keeps coalescing past the window while canFlush says no, then flushes once when due', () => {
+      const flushed = [];
+      let busy = true;
+      const c = new Coalescer({ windowMs: 100, maxEntries: 10, canFlush: () => !busy, onFlush: (e) => flushed.push(e.map((x) => `${x.key}=${x.value}`)) });
+      c.add('a', 1);
+      clock.tick(100);
+      assert.strictEqual(c.isDue, true);
+      c.add('a', 2); c.add('b', 1);
+      clock.tick(1000);
+      assert.deepStrictEqual(flushed, [], 'no second window starts while due');
+      busy = false;
+      c.flushIfDue();
+      assert.deepStrictEqual(flushed, [['a=2', 'b=1']]);
+      c.flushIfDue();
+      assert.strictEqual(flushed.length, 1, 'nothing due any more');
+      busy = true;
+      for (let i = 0; i < 10; i++) c.add(`k${i}`, i);
+      assert.strictEqual(flushed.length, 2, 'maxEntries still bounds what waits');
+    });
   });
 
   describe('deliverInBatches', () => {
@@ -173,6 +193,55 @@ describe('batching helpers', () => {
       assert.strictEqual(byTicket.m2.failed.length, 1);
       assert.strictEqual(byTicket.m2.failed[0].entry.index, 1);
       assert.strictEqual(byTicket.m2.error.errorClass, 'transient');
+    });
+
+    describe('windows that end while a round is in flight', () => {
+      let clock;
+      beforeEach(() => { clock = sinon.useFakeTimers(); });
+      afterEach(() => clock.restore());
+
+      /** Round 1 is held open until released; 5 more messages arrive over 5 windows meanwhile. */
+      async function run(coalesceWhileSending) {
+        const rounds = [];
+        const settled = [];
+        let release;
+        const pipeline = new PushPipeline({
+          windowMs: 100,
+          coalesceWhileSending,
+          dispatch: async (entries, report) => {
+            rounds.push(entries.map((e) => `${e.key}=${e.value}`).sort());
+            if (rounds.length === 1) await new Promise((r) => { release = r; });
+            report({ calls: 1, results: entries.map((entry) => ({ entry, outcome: 'ok' })) });
+          },
+          onBatch: () => undefined,
+          onTicketSettled: (s) => settled.push(s.ticket),
+        });
+        await pipeline.submit('m0', [{ ticket: 'm0', index: 0, key: 'a', value: 0 }]);
+        await clock.tickAsync(100);
+        assert.strictEqual(rounds.length, 1);
+        for (let m = 1; m <= 5; m++) {
+          await pipeline.submit(`m${m}`, [{ ticket: `m${m}`, index: 0, key: 'a', value: m }, { ticket: `m${m}`, index: 1, key: `k${m % 2}`, value: m }]);
+          await clock.tickAsync(100);
+        }
+        release();
+        await clock.tickAsync(0);
+        const sentBeforeFlush = rounds.length;
+        await pipeline.flush();
+        assert.deepStrictEqual(settled.sort(), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'], 'every message settles');
+        return { rounds, sentBeforeFlush };
+      }
+
+      it('coalesceWhileSending: what arrives meanwhile goes as one round, latest value per key', async () => {
+        const { rounds, sentBeforeFlush } = await run(true);
+        assert.strictEqual(sentBeforeFlush, 2, 'the held round leaves as soon as round 1 settles, no flush needed');
+        assert.deepStrictEqual(rounds, [['a=0'], ['a=5', 'k0=4', 'k1=5']]);
+      });
+
+      it('without it: one round queued per window', async () => {
+        const { rounds } = await run(false);
+        assert.strictEqual(rounds.length, 6);
+        assert.deepStrictEqual(rounds[5], ['a=5', 'k1=5']);
+      });
     });
 
     it('drops stale entries against the applied timestamp', async () => {

@@ -225,6 +225,42 @@ describe('magento-push-inventory node (against the Magento sandbox)', function (
     assert.ok(calls.some((r) => /\/V1\/bulk\/.+\/detailed-status$/.test(r.path)));
   });
 
+  it('async bulk: 10,000 updates for 2,000 SKUs in 10 messages → one round, 2 bulks of 1,000, a few status polls, latest lands', async function () {
+    const { push, client, out, completed, caught } = await load({ mode: 'bulk', windowMs: 600000, bulkPollMs: 100, bulkDeadlineMs: 20000 }, { maxBulkItems: '1000' });
+    const skus = Array.from({ length: 2000 }, (_, k) => `STK-${String(k).padStart(4, '0')}`);
+    await createProducts(client, skus);
+    sandbox.clearRequests();
+    for (let m = 0; m < 10; m++) {
+      const payload = [];
+      for (let j = m * 1000; j < (m + 1) * 1000; j++) payload.push({ sku: skus[(j * 7) % 2000], qty: 20000 + j });
+      push.receive({ payload });
+    }
+    push.receive({ flush: true });
+    await completed.until((all) => all.length === 11, 'every input message to complete');
+    assert.strictEqual(caught.messages.length, 0);
+    const sends = out.messages.map((m) => m.payload).filter((r) => r.phase === 'send');
+    assert.strictEqual(sends.reduce((n, r) => n + r.counts.ok, 0), 2000);
+    assert.strictEqual(sends.reduce((n, r) => n + r.counts.superseded, 0), 8000);
+    const calls = recorded(sandbox);
+    const bulks = calls.filter((r) => r.method === 'POST' && /\/async\/bulk\/V1\/inventory\/source-items$/.test(r.path));
+    assert.strictEqual(bulks.length, 2, 'one bulk per 1,000 SKU+source (the store config\'s Bulk items)');
+    const polls = calls.filter((r) => /\/V1\/bulk\/[^/]+\/detailed-status$/.test(r.path));
+    const uuids = new Set(sends.map((r) => r.bulkUuid));
+    assert.strictEqual(uuids.size, 2);
+    for (const uuid of uuids) {
+      const mine = polls.filter((r) => r.path.includes(uuid)).length;
+      // 100 ms, then 200, 400, 800 ms…: a consumer that keeps up is seen complete within a few polls.
+      assert.ok(mine >= 1 && mine <= 8, `${mine} status polls for bulk ${uuid}`);
+    }
+    const lookups = calls.filter((r) => r.method === 'GET' && /\/V1\/products$/.test(r.path)).length;
+    assert.ok(lookups >= 7 && lookups <= 10, `SKU look-ups in pages of up to 300 (${lookups})`);
+    assert.strictEqual(calls.length, bulks.length + polls.length + lookups + calls.filter((r) => /inventory\/sources/.test(r.path)).length);
+    // The latest update per SKU wins: SKU (j * 7) % 2000 was last sent by the highest such j.
+    const latest = new Map();
+    for (let j = 0; j < 10000; j++) latest.set(skus[(j * 7) % 2000], 20000 + j);
+    for (const sku of [skus[0], skus[7], skus[1999], skus[1234]]) assert.strictEqual(sandbox.getSourceItem(sku, 'default').quantity, latest.get(sku), sku);
+  });
+
   it('async bulk with the queue consumers off: the deadline result says so and the items go to retry', async function () {
     const { push, out, caught } = await load({ mode: 'bulk', bulkPollMs: 20, bulkDeadlineMs: 300, checkSkus: false });
     sandbox.setConsumers(false);
