@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--orders 10000] [--rss-orders 100000] [--stock 50000] [--skus 10000] [--prices 20000]
  *                    [--webhooks 5000] [--connections 200] [--pageSize 100] [--chunk 1000] [--seed 7]
- *                    [--only orders,stock,prices,webhooks] [--out file.json] [--smoke]
+ *                    [--only orders,stock,prices,webhooks] [--variants raw,pack,hand] [--out file.json] [--smoke]
  */
 import { parseOptions, type BenchOptions } from './lib/options';
 import { addRatios, formatTable, formatTargets, machine, writeResults, type Row } from './lib/report';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   if (targets.length) console.log(`\nTargets:\n${formatTargets(targets)}`);
   const file = writeResults(opts.out, ROOT, {
     startedAt: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), machine: m,
-    options: { ...opts, only: [...opts.only] }, rows, targets, failures,
+    options: { ...opts, only: [...opts.only], variants: [...opts.variants] }, rows, targets, failures,
   });
   console.log(`\nJSON: ${file} (${Math.round((Date.now() - started) / 1000)} s)`);
   if (failures.length) {

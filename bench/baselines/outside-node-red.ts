@@ -6,7 +6,9 @@
  */
 import crypto from 'crypto';
 import http from 'http';
+import path from 'path';
 import axios from 'axios';
+import { CpuProfiler, profileDir } from '../lib/cpu-profile';
 import { createMagentoClient, validateStoreSettings } from '../../lib/magento/client';
 import type { MagentoClient } from '../../lib/magento/types';
 
@@ -20,6 +22,8 @@ export interface ChildResult {
   url?: string;
   ok?: number;
   failed?: number;
+  /** CPU (user + system) this process used over the measured loop, in ms. */
+  cpuMs?: number;
   /** Peak RSS of this process in bytes (getrusage ru_maxrss). */
   maxRss: number;
 }
@@ -33,6 +37,10 @@ export function benchClient(magentoUrl: string, token: string): MagentoClient {
 }
 
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+const cpuMsSince = (start: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1000;
+};
 
 /**
  * Orders page by page (the next page is fetched while this one is posted) and every order of a page posted
@@ -55,7 +63,11 @@ async function rawOrders(t: Extract<ChildTask, { kind: 'raw-orders' }>): Promise
       'searchCriteria[sortOrders][0][field]': 'entity_id', 'searchCriteria[sortOrders][0][direction]': 'ASC',
     },
   });
+  const profiler = new CpuProfiler();
+  const dir = profileDir();
+  if (dir) profiler.start();
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const pages = Math.ceil(t.orders / t.pageSize);
   let next = page(1);
   for (let p = 1; p <= pages; p++) {
@@ -69,9 +81,11 @@ async function rawOrders(t: Extract<ChildTask, { kind: 'raw-orders' }>): Promise
     }));
   }
   const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu0);
+  if (dir) profiler.stop(path.resolve(dir, 'orders-raw-child.cpuprofile'));
   client.close();
   agent.destroy();
-  return { ms, ok, failed, maxRss: maxRss() };
+  return { ms, ok, failed, cpuMs, maxRss: maxRss() };
 }
 
 /** Updates in Magento's input-limit batches, in arrival order (nothing coalesced), 4 calls at a time. */

@@ -6,9 +6,18 @@ import { execFileSync } from 'child_process';
 import fs from 'fs';
 import http from 'http';
 
-/** Requests that reached a server, counted on the server's own 'request' event. */
+/**
+ * Requests that reached a server, counted on the server's own 'request' event, and the connections clients
+ * opened to it. A request is answered within the socket read that brought it (small bodies arrive whole),
+ * so open requests at the server say nothing of a client's concurrency; its keep-alive connections do: a
+ * client with N calls out at once holds N connections.
+ */
 export class RequestCounter {
   total = 0;
+  /** Connections open now, the most open at once and those opened since the last reset. */
+  sockets = 0;
+  maxSockets = 0;
+  newSockets = 0;
   private readonly byPrefix = new Map<string, number>();
 
   constructor(private readonly prefixes: string[] = []) {}
@@ -20,6 +29,16 @@ export class RequestCounter {
     }
   }
 
+  connected(): void {
+    this.sockets++;
+    this.newSockets++;
+    if (this.sockets > this.maxSockets) this.maxSockets = this.sockets;
+  }
+
+  disconnected(): void {
+    this.sockets = Math.max(0, this.sockets - 1);
+  }
+
   matching(prefix: string): number {
     return this.byPrefix.get(prefix) ?? 0;
   }
@@ -27,6 +46,8 @@ export class RequestCounter {
   reset(): void {
     this.total = 0;
     this.byPrefix.clear();
+    this.maxSockets = this.sockets;
+    this.newSockets = 0;
   }
 }
 
@@ -40,6 +61,10 @@ export async function withRequestCounter<T>(counter: RequestCounter, start: () =
   const patched = function (this: unknown, ...args: unknown[]) {
     const server = (original as (...a: unknown[]) => http.Server).apply(this, args);
     server.prependListener('request', (req: http.IncomingMessage) => counter.record(req.url));
+    server.prependListener('connection', (socket: import('net').Socket) => {
+      counter.connected();
+      socket.once('close', () => counter.disconnected());
+    });
     return server;
   };
   (http as { createServer: unknown }).createServer = patched;
@@ -98,6 +123,71 @@ export function percentile(values: number[], q: number): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[rank];
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ: 100 on every Linux build). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used so far, in ms: /proc/<pid>/stat on Linux, else undefined. */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU used by the worker process (Node-RED or a baseline) and by this process (the sandbox and the demo
+ * ERP) over one measured run. On a shared 2-core machine wall-clock throughput moves with the neighbours'
+ * load; CPU ms per item does much less, and a process near 100 % of a core is the one that bounds a run.
+ */
+export interface CpuShare {
+  /** ms of CPU per item in the worker process. */
+  workerMsPerItem?: number;
+  /** ms of CPU per item in the bench process (sandbox + demo ERP + the bench's own polling). */
+  benchMsPerItem: number;
+  /** Share of one core each used during the run (1 = a core busy all the time). */
+  workerCores?: number;
+  benchCores: number;
+}
+
+export class CpuMeter {
+  private readonly bench0 = process.cpuUsage();
+  private readonly worker0: number | undefined;
+  private readonly t0 = now();
+
+  /** `pid` undefined: the worker reports its own CPU (a baseline child) through `stop(items, workerMs)`. */
+  constructor(private readonly pid?: number) {
+    this.worker0 = pid === undefined ? undefined : cpuMsOf(pid);
+  }
+
+  stop(items: number, workerMs?: number): CpuShare {
+    const wall = now() - this.t0;
+    const b = process.cpuUsage(this.bench0);
+    const benchMs = (b.user + b.system) / 1000;
+    let worker = workerMs;
+    if (worker === undefined && this.pid !== undefined && this.worker0 !== undefined) {
+      const w1 = cpuMsOf(this.pid);
+      if (w1 !== undefined) worker = w1 - this.worker0;
+    }
+    const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+    return {
+      workerMsPerItem: worker === undefined ? undefined : round(worker / items),
+      benchMsPerItem: round(benchMs / items),
+      workerCores: worker === undefined ? undefined : round(worker / wall, 2),
+      benchCores: round(benchMs / wall, 2),
+    };
+  }
+}
+
+/** "CPU per order: Node-RED 0.61 ms (0.98 of a core), bench process 0.32 ms (0.52)". */
+export function cpuText(c: CpuShare, worker: string, unit: string): string {
+  const w = c.workerMsPerItem === undefined ? `${worker} –` : `${worker} ${c.workerMsPerItem.toFixed(3)} ms (${c.workerCores?.toFixed(2)} of a core)`;
+  return `CPU per ${unit}: ${w}, bench process (sandbox + ERP) ${c.benchMsPerItem.toFixed(3)} ms (${c.benchCores.toFixed(2)} of a core)`;
 }
 
 export function now(): number {

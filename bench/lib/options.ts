@@ -15,6 +15,8 @@ export interface BenchOptions {
   /** Updates per HTTP post into Node-RED for the push workloads (an ERP sends batches, not single rows). */
   chunk: number;
   seed: number;
+  /** Which order-export variants to run (raw, pack, hand; all by default): a profile of one at a time. */
+  variants: Set<string>;
   /** Which workloads to run (orders, stock, prices, webhooks). */
   only: Set<string>;
   smoke: boolean;
@@ -22,6 +24,7 @@ export interface BenchOptions {
 }
 
 export const WORKLOADS = ['orders', 'stock', 'prices', 'webhooks'] as const;
+export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
 
 const DEFAULTS = {
   orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 5_000, connections: 200, pageSize: 100, chunk: 1_000, seed: 7,
@@ -43,7 +46,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const smoke = flags.has('smoke');
   const base: Record<string, number> = { ...DEFAULTS, ...(smoke ? SMOKE : {}) };
-  const known = new Set([...Object.keys(DEFAULTS), 'rss-orders', 'only', 'out']);
+  const known = new Set([...Object.keys(DEFAULTS), 'rss-orders', 'only', 'variants', 'out']);
   for (const k of given.keys()) if (!known.has(k)) throw new Error(`--${k}: unknown option (known: ${[...known].map((x) => `--${x}`).join(', ')}, --smoke)`);
   for (const f of flags) if (f !== 'smoke') throw new Error(`--${f}: needs a value`);
   const num = (name: string, fallback: number, min: number): number => {
@@ -56,6 +59,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const orders = num('orders', base.orders, 1);
   const only = new Set((given.get('only') ?? WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
   for (const w of only) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: "${w}" is not one of ${WORKLOADS.join(', ')}`);
+  const variants = new Set((given.get('variants') ?? ORDER_VARIANTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  for (const v of variants) if (!(ORDER_VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants: "${v}" is not one of ${ORDER_VARIANTS.join(', ')}`);
   const pageSize = num('pageSize', base.pageSize, 1);
   if (pageSize > 300) throw new Error('--pageSize: Magento refuses a searchCriteria pageSize above 300');
   return {
@@ -71,6 +76,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     chunk: num('chunk', base.chunk, 1),
     seed: num('seed', base.seed, 0),
     only,
+    variants,
     smoke,
     out: given.get('out'),
   };

@@ -13,6 +13,7 @@ import { readCatalog } from '../../sandbox/launcher/magento';
 import {
   loadError, packageRoot, prepareUserDir, spawnNodeRed, waitForNodeRed, type FlowNode, type NodeRedProcess,
 } from '../../sandbox/launcher/node-red';
+import { profileDir, type ProfileCommand } from './cpu-profile';
 import { getJson, peakRss, RequestCounter, RssSampler, waitUntil, withRequestCounter } from './measure';
 
 export const ROOT = packageRoot();
@@ -65,6 +66,10 @@ export interface BenchNodeRed {
   /** Global context counters the bench flows keep (`GET /bench/stats`). */
   stats<T = Record<string, number>>(): Promise<T>;
   inject(nodeId: string): Promise<void>;
+  /** With BENCH_CPU_PROF: starts Node-RED's CPU profile (else nothing). */
+  profileStart(): void;
+  /** With BENCH_CPU_PROF: writes Node-RED's CPU profile to `<dir>/<label>-node-red.cpuprofile`. */
+  profileStop(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +81,8 @@ export interface NodeRedRun {
   env: Record<string, string>;
   /** Credentials by node id (webhook-in's secret has no ${ENV} form). Store configs get ${MAGENTO_*} references. */
   credentials?: Record<string, Record<string, string>>;
+  /** Names the CPU profile with BENCH_CPU_PROF (default: the flow file's name). */
+  label?: string;
 }
 
 export function loadFlow(name: string): FlowNode[] {
@@ -114,6 +121,14 @@ module.exports = settings;
   Object.assign(env, run.env);
   // e.g. BENCH_NODE_RED_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where Node-RED spends its time.
   if (process.env.BENCH_NODE_RED_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_RED_OPTIONS;
+  // BENCH_CPU_PROF=<dir>: a profile of the measured window only (Node refuses --cpu-prof in NODE_OPTIONS).
+  const profDir = profileDir();
+  const profFile = profDir ? path.resolve(profDir, `${run.label ?? run.flow.replace(/\.json$/, '')}-node-red.cpuprofile`) : undefined;
+  if (profFile) {
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'cpu-profile.js')}`.trim();
+    env.BENCH_CPU_PROF_FILE = profFile;
+    fs.rmSync(profFile, { force: true });
+  }
   const logs: string[] = [];
   const proc: NodeRedProcess = spawnNodeRed({
     userDir, settingsFile: prepared.settingsFile, port: 0, env,
@@ -161,6 +176,14 @@ module.exports = settings;
       async inject(nodeId: string) {
         const res = await fetch(`${url}/inject/${nodeId}`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
         if (res.status !== 200) throw new Error(`POST /inject/${nodeId} answered ${res.status}`);
+      },
+      profileStart() {
+        if (profFile) proc.child.send({ benchCpuProfile: 'start' } satisfies ProfileCommand);
+      },
+      async profileStop() {
+        if (!profFile) return;
+        proc.child.send({ benchCpuProfile: 'stop' } satisfies ProfileCommand);
+        await waitUntil('Node-RED to write its CPU profile', () => fs.existsSync(profFile) || undefined, { stallMs: 30_000 });
       },
       stop: cleanup,
     };
