@@ -59,6 +59,18 @@ export class Handover<T = undefined> {
     return { value: entry.value };
   }
 
+  /**
+   * Node `by` failed message `id` (done(err)): stops tracking it and returns its value when `by` was one of
+   * its destinations still working on it, else undefined (a node further down failing the same message).
+   */
+  fail(id: string, by: string): { value: T } | undefined {
+    const entry = this.pending.get(id);
+    if (!entry || !entry.waiting.has(by)) return undefined;
+    this.pending.delete(id);
+    this.notify();
+    return { value: entry.value };
+  }
+
   /** Stops tracking `id` (its send failed, or it no longer matters). */
   forget(id: string): T | undefined {
     const entry = this.pending.get(id);

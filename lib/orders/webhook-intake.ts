@@ -1,46 +1,95 @@
 /**
  * What makes a webhook "durably accepted" before the sender hears 2xx:
  *
- * 1. The delivery id is claimed in a seen-set with a TTL (atomic `setIfAbsent`): the sender's retries of
- *    one delivery, and a captured request replayed within the timestamp window, are answered as
- *    duplicates and go no further.
- * 2. The business key (event type + idempotency key) is claimed the same way: the same order event sent
- *    twice under two delivery ids passes once.
- * 3. The event is written to a journal (a durable queue store). Only then is 2xx sent and the event
- *    emitted. The journal entry is removed once the flow took the event over (the next node completed
- *    the message); entries still there after a restart are emitted again.
+ * 1. The event (its body as received) is written to a journal (a durable queue store).
+ * 2. Then its business key (event type + order key + version, or + idempotency key) is claimed in a
+ *    seen-set with a TTL (atomic `setIfAbsent`). The request that claims it owns the event: the same order
+ *    event sent again — a retry of one delivery, the event under another delivery id or idempotency key, a
+ *    captured request replayed within the timestamp window — is answered as a duplicate and goes no
+ *    further, and its journal entry is removed again. The claim records the delivery id, to tell a retry
+ *    of one delivery (`by: 'delivery-id'`) from the same event delivered again (`by: 'business-key'`).
+ * 3. Only then is 2xx sent and the event emitted. The journal entry is removed once the flow took the
+ *    event over; entries still there after a restart are emitted again.
  *
- * When a store write fails the claims are undone and the sender gets 5xx, so its retry is accepted.
+ * Journal first, claim second: a crash between the two leaves an entry that is emitted again at the next
+ * start while the sender (who got no answer) sends it again too — one event twice, which the
+ * idempotency gate after the node holds back. The other order would lose it: the claim alone survives,
+ * and the sender's retry is answered as a duplicate of an event that was never journaled.
+ *
+ * When a store write fails the entry is taken back and the sender gets 5xx, so its retry is accepted.
+ *
+ * Events this process accepted are remembered in memory (bounded, for the same TTL), and a repeat
+ * arriving while the first is still being stored waits for it: either way it is answered without a
+ * store write. Only our own, final claims are remembered — a claim seen held by another request might
+ * still be undone if that request fails.
  */
+import crypto from 'crypto';
 import { IntegrationError } from '../errors';
 import type { JsonValue, KeyValueStore, QueueEntry, RetryQueueStore } from '../stores/types';
 import type { WebhookEvent } from './webhook';
 
 /** The part of a durable queue the journal uses. */
 export type JournalBackend = Pick<RetryQueueStore, 'put' | 'list' | 'remove'>;
-export type SeenBackend = Pick<KeyValueStore, 'setIfAbsent' | 'delete'>;
+export type SeenBackend = Pick<KeyValueStore, 'get' | 'setIfAbsent' | 'delete'>;
 
 export interface IntakeOptions {
   /** How long delivery ids and business keys are remembered, in ms. */
   dedupeTtlMs: number;
   /** Most events kept in the journal at once; beyond, the sender gets 503 and retries later. */
   maxJournal?: number;
+  /** Most accepted events remembered in memory to answer their repeats without a store call (default 20000; 0 = none). */
+  recentKeys?: number;
+  /** A clean-up write failed (a repeat's journal entry could not be removed; it is replayed after a restart). */
+  onCleanupError?: (err: Error) => void;
 }
 
-export type AcceptOutcome = { outcome: 'accepted'; entryId: string } | { outcome: 'duplicate'; by: 'delivery-id' | 'business-key' };
+export type DuplicateBy = 'delivery-id' | 'business-key';
+export type AcceptOutcome = { outcome: 'accepted'; entryId: string } | { outcome: 'duplicate'; by: DuplicateBy };
 
-/** What a journal entry holds: the emitted event, without request objects. */
+/** What a journal entry gives back at replay: the event as emitted, without request objects. */
 export interface JournaledEvent extends WebhookEvent {
   receivedAt: string;
 }
 
 const JOURNAL_LEASE_MS = 365 * 24 * 3600 * 1000;
+const DEFAULT_RECENT_KEYS = 20_000;
+/** Journal entry ids: unique per request, also between processes sharing one Redis journal. */
+const PROCESS_TAG = crypto.randomBytes(4).toString('hex');
+let entrySequence = 0;
+
+/** Business keys claimed for good by this process (→ the delivery that claimed them), until their TTL. */
+class RecentClaims {
+  private readonly claims = new Map<string, { until: number; deliveryId: string }>();
+
+  constructor(private readonly max: number) {}
+
+  /** The delivery id that claimed `key`, while remembered. */
+  holder(key: string, now: number): string | undefined {
+    const claim = this.claims.get(key);
+    if (claim === undefined) return undefined;
+    if (claim.until > now) return claim.deliveryId;
+    this.claims.delete(key);
+    return undefined;
+  }
+
+  add(key: string, until: number, deliveryId: string): void {
+    if (this.max <= 0) return;
+    this.claims.delete(key);
+    this.claims.set(key, { until, deliveryId });
+    // Oldest first out: a forgotten key only costs a store round trip.
+    if (this.claims.size > this.max) this.claims.delete(this.claims.keys().next().value as string);
+  }
+}
+
+interface Claim { [key: string]: JsonValue; at: number; event: string; deliveryId: string }
 
 export class WebhookIntake {
-  constructor(private readonly seen: SeenBackend, private readonly journal: JournalBackend, private readonly options: IntakeOptions) {}
+  private readonly recent: RecentClaims;
+  /** Accepts under way in this process, by business key: a repeat arriving meanwhile waits for the first. */
+  private readonly underWay = new Map<string, Promise<AcceptOutcome | undefined>>();
 
-  static deliveryKey(deliveryId: string): string {
-    return `delivery:${deliveryId}`;
+  constructor(private readonly seen: SeenBackend, private readonly journal: JournalBackend, private readonly options: IntakeOptions) {
+    this.recent = new RecentClaims(options.recentKeys ?? DEFAULT_RECENT_KEYS);
   }
 
   static businessKey(key: string): string {
@@ -48,32 +97,51 @@ export class WebhookIntake {
   }
 
   async accept(event: WebhookEvent, now: number = Date.now()): Promise<AcceptOutcome> {
-    const ttl = this.options.dedupeTtlMs;
-    const deliveryKey = WebhookIntake.deliveryKey(event.deliveryId);
-    const businessKey = WebhookIntake.businessKey(event.businessKey);
-    const mark: JsonValue = { at: now, event: event.event };
-    let claimedDelivery = false;
-    let claimedBusiness = false;
+    const key = WebhookIntake.businessKey(event.businessKey);
+    const known = this.recent.holder(key, now);
+    if (known !== undefined) return duplicate(known, event);
+    const first = this.underWay.get(key);
+    // The first one accepted: a repeat, answered without a store call. It failed or was itself a repeat: ask the store.
+    if (first && (await first)?.outcome === 'accepted') return duplicate(this.recent.holder(key, now), event);
+    const accepting = this.claimAndJournal(key, event, now);
+    const settled = accepting.catch(() => undefined);
+    this.underWay.set(key, settled);
     try {
-      claimedDelivery = await this.seen.setIfAbsent(deliveryKey, mark, ttl);
-      if (!claimedDelivery) return { outcome: 'duplicate', by: 'delivery-id' };
-      claimedBusiness = businessKey === deliveryKey ? true : await this.seen.setIfAbsent(businessKey, mark, ttl);
-      if (!claimedBusiness) return { outcome: 'duplicate', by: 'business-key' };
-      const entry = journalEntry(event, now);
-      const written = await this.journal.put(entry, this.options.maxJournal);
-      if (!written) {
-        throw new IntegrationError('transient', `The webhook journal is full (${this.options.maxJournal} events not yet taken over by the flow)`, { operation: 'webhook.accept', retryAfterMs: 30000 });
-      }
-      return { outcome: 'accepted', entryId: entry.id };
-    } catch (err) {
-      // Undo the claims, so the sender's retry is not mistaken for a duplicate of an event we lost.
-      await Promise.allSettled([
-        claimedDelivery ? this.seen.delete(deliveryKey) : Promise.resolve(false),
-        claimedBusiness && businessKey !== deliveryKey ? this.seen.delete(businessKey) : Promise.resolve(false),
-      ]);
-      if (err instanceof IntegrationError) throw err;
-      throw new IntegrationError('transient', `The webhook could not be stored durably: ${(err as Error)?.message ?? String(err)}`, { operation: 'webhook.accept', cause: err });
+      return await accepting;
+    } finally {
+      if (this.underWay.get(key) === settled) this.underWay.delete(key);
     }
+  }
+
+  private async claimAndJournal(key: string, event: WebhookEvent, now: number): Promise<AcceptOutcome> {
+    const entry = journalEntry(event, now);
+    let written: boolean;
+    try {
+      written = await this.journal.put(entry, this.options.maxJournal);
+    } catch (err) {
+      throw notStored(err);
+    }
+    if (!written) {
+      // Full: a repeat is still answered as one.
+      const held = await this.claimOf(key);
+      if (held !== undefined) return duplicate(deliveryIdOf(held), event);
+      throw new IntegrationError('transient', `The webhook journal is full (${this.options.maxJournal} events not yet taken over by the flow)`, { operation: 'webhook.accept', retryAfterMs: 30000 });
+    }
+    const claim: Claim = { at: now, event: event.event, deliveryId: event.deliveryId };
+    let claimed: boolean;
+    try {
+      claimed = await this.seen.setIfAbsent(key, claim, this.options.dedupeTtlMs);
+    } catch (err) {
+      // Nothing claimed: take the entry back, so the sender's retry is the one that counts.
+      await this.journal.remove(entry.id).catch(() => undefined);
+      throw notStored(err);
+    }
+    if (!claimed) {
+      this.forget(entry.id);
+      return duplicate(deliveryIdOf(await this.claimOf(key)), event);
+    }
+    this.recent.add(key, now + this.options.dedupeTtlMs, event.deliveryId);
+    return { outcome: 'accepted', entryId: entry.id };
   }
 
   /** The flow took the event over: forget the journal entry. */
@@ -86,17 +154,58 @@ export class WebhookIntake {
     const entries = await this.journal.list({ state: ['in-flight', 'pending'], limit });
     return entries
       .sort((a, b) => a.firstFailedAt - b.firstFailedAt)
-      .map((e) => ({ entryId: e.id, event: e.message as unknown as JournaledEvent }));
+      .map((e) => ({ entryId: e.id, event: journaledEvent(e.message) }));
+  }
+
+  /** The claim held on `key`, if any (undefined too when it cannot be read). */
+  private async claimOf(key: string): Promise<JsonValue | undefined> {
+    try {
+      return await this.seen.get(key);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private forget(entryId: string): void {
+    this.journal.remove(entryId).catch((err: Error) => this.options.onCleanupError?.(err));
   }
 }
 
+function notStored(err: unknown): IntegrationError {
+  if (err instanceof IntegrationError) return err;
+  return new IntegrationError('transient', `The webhook could not be stored durably: ${(err as Error)?.message ?? String(err)}`, { operation: 'webhook.accept', cause: err });
+}
+
+/** The delivery that made a claim (undefined for a claim written by an older version: `{at, event}`). */
+function deliveryIdOf(claim: JsonValue | undefined): string | undefined {
+  return claim && typeof claim === 'object' && !Array.isArray(claim) && typeof claim.deliveryId === 'string' ? claim.deliveryId : undefined;
+}
+
+function duplicate(holderDeliveryId: string | undefined, event: WebhookEvent): AcceptOutcome {
+  return { outcome: 'duplicate', by: holderDeliveryId === event.deliveryId ? 'delivery-id' : 'business-key' };
+}
+
+/** The journal keeps the body as text (earlier versions kept the parsed payload). */
+function journaledEvent(message: QueueEntry['message']): JournaledEvent {
+  const { body, payload, ...rest } = message as unknown as JournaledEvent;
+  return { ...rest, payload: typeof body === 'string' ? JSON.parse(body) : payload };
+}
+
 function journalEntry(event: WebhookEvent, now: number): QueueEntry {
-  const message: JournaledEvent = { ...event, receivedAt: new Date(now).toISOString() };
+  const message: Record<string, JsonValue> = {
+    body: event.body ?? JSON.stringify(event.payload),
+    event: event.event,
+    idempotencyKey: event.idempotencyKey,
+    deliveryId: event.deliveryId,
+    businessKey: event.businessKey,
+    receivedAt: new Date(now).toISOString(),
+  };
+  if (event.timestamp !== undefined) message.timestamp = event.timestamp;
   return {
-    // The delivery id is unique among live entries (claimed above); the time keeps ids apart after the TTL.
-    id: `${now.toString(36)}-${event.deliveryId}`.slice(0, 200),
+    // Unique per request: a repeat writes its own entry (removed again) beside the one it repeats.
+    id: `${now.toString(36)}-${PROCESS_TAG}${(++entrySequence).toString(36)}-${event.deliveryId}`.slice(0, 200),
     state: 'in-flight',
-    message: JSON.parse(JSON.stringify(message)) as QueueEntry['message'],
+    message,
     attempt: 0,
     firstFailedAt: now,
     updatedAt: now,

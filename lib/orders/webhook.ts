@@ -138,6 +138,11 @@ export function verifyWebhook(rawBody: Buffer, headers: Headers, settings: Verif
 export interface WebhookEvent {
   /** Parsed JSON body. */
   payload: Record<string, unknown> | unknown[];
+  /**
+   * The body as received (UTF-8 text): what the journal keeps, one string instead of a copy of the parsed
+   * tree. Absent on an event built by hand; the journal then keeps the payload re-serialised.
+   */
+  body?: string;
   /** e.g. `order.placed`; `unknown` when the sender gave no event header. */
   event: string;
   /** From the idempotency-key header, or derived from the order: `order_<increment_id>_<created_at>`. */
@@ -166,9 +171,10 @@ function scalar(v: unknown): string | undefined {
  * throws a WebhookRejection (400).
  */
 export function parseWebhookEvent(rawBody: Buffer, headers: Headers, names: WebhookHeaderNames, timestamp?: number): WebhookEvent {
+  const text = rawBody.toString('utf8');
   let payload: unknown;
   try {
-    payload = JSON.parse(rawBody.toString('utf8'));
+    payload = JSON.parse(text);
   } catch (err) {
     throw new WebhookRejection('malformed-json', `The body is not valid JSON (${(err as Error).message})`);
   }
@@ -177,13 +183,15 @@ export function parseWebhookEvent(rawBody: Buffer, headers: Headers, names: Webh
   const top = Array.isArray(payload) ? {} : (payload as Record<string, unknown>);
   const event = headerValue(headers, names.event) ?? scalar(top.event) ?? scalar(top.event_type) ?? 'unknown';
   const headerKey = headerValue(headers, names.idempotencyKey);
-  const bodyHash = crypto.createHash('sha256').update(rawBody).digest('hex').slice(0, 32);
+  let hash: string | undefined;
+  // Only a sender that names neither the delivery nor the order needs the hash: most never pay for it.
+  const bodyHash = (): string => (hash ??= crypto.createHash('sha256').update(rawBody).digest('hex').slice(0, 32));
   const incrementId = scalar(body.increment_id) ?? scalar(top.increment_id);
   const createdAt = scalar(body.created_at) ?? scalar(top.created_at);
   // The order's own key: the same order event sent again under a new delivery id or idempotency key is
   // still the same business event.
   const orderKey = incrementId ? `order_${incrementId}${createdAt ? `_${createdAt}` : ''}` : undefined;
-  const idempotencyKey = headerKey ?? orderKey ?? `body_${bodyHash}`;
+  const idempotencyKey = headerKey ?? orderKey ?? `body_${bodyHash()}`;
   let businessKey: string;
   if (orderKey) {
     // The order key names the order, not the change: two status updates of one order are two events.
@@ -192,6 +200,6 @@ export function parseWebhookEvent(rawBody: Buffer, headers: Headers, names: Webh
   } else {
     businessKey = `${event}|${idempotencyKey}`;
   }
-  const deliveryId = headerValue(headers, names.deliveryId) ?? headerKey ?? `body_${bodyHash}`;
-  return { payload: payload as Record<string, unknown>, event, idempotencyKey, deliveryId, businessKey, timestamp };
+  const deliveryId = headerValue(headers, names.deliveryId) ?? headerKey ?? `body_${bodyHash()}`;
+  return { payload: payload as Record<string, unknown>, body: text, event, idempotencyKey, deliveryId, businessKey, timestamp };
 }

@@ -8,7 +8,7 @@ import { envLookup } from '../shared/env';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
 import {
-  DEFAULT_HEADER_NAMES, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
+  DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody, stateDirectory,
   storeKindOf, verifyWebhook,
 } from '../../lib/orders';
@@ -42,6 +42,19 @@ interface Counts {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** Counts change with every request: the status shows them at most this often (a new colour or reason at once). */
+const STATUS_INTERVAL_MS = 500;
+
+/**
+ * Answers with a small JSON body straight on the response: Express's res.json would also compute an
+ * ETag and parse the content type for every request, which a webhook sender never uses.
+ */
+function answer(res: any, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
 
 /** Where the capture middleware leaves the raw body (or why it could not read it) for the route. */
 const RAW_BODY = Symbol('magentoWebhookRawBody');
@@ -97,8 +110,8 @@ export = function (RED: any) {
     RED.nodes.createNode(this, config);
     const node = this;
     const counts: Counts = { accepted: 0, duplicates: 0, rejected: 0, failed: 0 };
-    /** Emitted events whose journal entry waits for the flow to take them over, by _msgid. */
-    const awaiting = new Map<string, string>();
+    /** Emitted events whose journal entry waits for the flow to take them over: _msgid → journal entry id. */
+    const handover = new Handover<string>();
     const respondInFlow = config.respond === 'flow';
     let lastRejection = '';
     let seen: KeyValueStore | undefined;
@@ -134,26 +147,89 @@ export = function (RED: any) {
       const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
       seen = openKeyValueStore({ kind, name: `magento-webhook-in-seen-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
       journal = openRetryQueueStore({ kind, name: `magento-webhook-in-journal-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
-      intake = new WebhookIntake(seen, journal, { dedupeTtlMs, maxJournal: Math.floor(positive(config.maxJournal, 10000, 'maxJournal', 1)) });
+      intake = new WebhookIntake(seen, journal, {
+        dedupeTtlMs,
+        maxJournal: Math.floor(positive(config.maxJournal, 10000, 'maxJournal', 1)),
+        onCleanupError: (err) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })),
+      });
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('magento-webhook-in.status.config-error') });
       node.error(RED._('magento-webhook-in.errors.config', { reason: (err as Error).message }));
       return;
     }
 
-    function showStatus(): void {
+    let statusShown = { fill: '', reason: '' };
+    let statusTimer: ReturnType<typeof setTimeout> | undefined;
+    function renderStatus(): void {
+      statusTimer = undefined;
       const text = RED._('magento-webhook-in.status.counts', counts) + (lastRejection ? ` · ${RED._('magento-webhook-in.status.last', { reason: lastRejection })}` : '');
       const fill = lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green';
+      statusShown = { fill, reason: lastRejection };
       node.status({ fill, shape: 'dot', text });
     }
-
-    const hasWires = (): boolean => Array.isArray(node.wires) && node.wires.some((w: unknown[]) => Array.isArray(w) && w.length > 0);
+    /** A new colour or rejection reason shows at once; changed counts alone at most every STATUS_INTERVAL_MS. */
+    function showStatus(): void {
+      if (closed) return;
+      const fill = lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green';
+      if (fill !== statusShown.fill || lastRejection !== statusShown.reason) {
+        if (statusTimer) clearTimeout(statusTimer);
+        renderStatus();
+      } else if (!statusTimer) {
+        statusTimer = setTimeout(renderStatus, STATUS_INTERVAL_MS);
+      }
+    }
 
     function complete(entryId: string): void {
       intake!.complete(entryId).catch((err: Error) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })));
     }
 
-    /** Hands an accepted event to the flow; the journal entry goes once the next node completes it. */
+    // The flow took an event over when every node wired to the output completed its message (done()
+    // without error) — or, for a node whose input handler takes no done() (core switch, a subflow),
+    // received it. A failed hand-over keeps the event in the journal: it is emitted again at the next start.
+    const hooks = RED.hooks;
+    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
+    const hookLabel = `magentoWebhookIn${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
+    /** Destinations that take a message on receipt (no done() in their input handler). */
+    const takesOnReceipt = new Set<string>();
+    if (hooksAvailable) {
+      hooks.add(`onComplete.${hookLabel}`, (ev: { msg?: { _msgid?: string }; error?: unknown; node?: { id?: string } }) => {
+        const id = ev?.msg?._msgid;
+        const by = ev?.node?.id;
+        if (!id || !by || handover.inFlight === 0) return;
+        if (ev.error !== undefined && ev.error !== null) {
+          handover.fail(id, by);
+          return;
+        }
+        const taken = handover.complete(id, by);
+        if (taken) complete(taken.value);
+      });
+      hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
+        const id = ev?.msg?._msgid;
+        const by = ev?.destination?.id;
+        if (!id || !by || handover.inFlight === 0 || !takesOnReceipt.has(by)) return;
+        const taken = handover.complete(id, by);
+        if (taken) complete(taken.value);
+      });
+    }
+
+    /** The deployed nodes wired to the output (a message to a missing node is never completed). */
+    function destinations(): string[] {
+      const wired: unknown = Array.isArray(node.wires) ? node.wires[0] : undefined;
+      if (!Array.isArray(wired)) return [];
+      const ids: string[] = [];
+      for (const id of wired) {
+        if (typeof id !== 'string' || ids.includes(id)) continue;
+        const target = RED.nodes.getNode(id);
+        if (!target) continue;
+        ids.push(id);
+        // Node-RED counts the input handlers declaring done (msg, send, done); with none, receipt is the take-over.
+        if (target._expectedDoneCount === 0) takesOnReceipt.add(id);
+        else takesOnReceipt.delete(id);
+      }
+      return ids;
+    }
+
+    /** Hands an accepted event to the flow; the journal entry goes once the flow took it over. */
     function emit(event: WebhookEvent | JournaledEvent, entryId: string, extra: Record<string, unknown> = {}): void {
       const msgid = RED.util.generateId();
       const msg: Record<string, unknown> = {
@@ -161,28 +237,11 @@ export = function (RED: any) {
         idempotencyKey: event.idempotencyKey, deliveryId: event.deliveryId, ...extra,
       };
       if (event.timestamp !== undefined) msg.webhookTimestamp = event.timestamp;
-      // Without runtime hooks (very old runtimes) nothing tells us when the flow took the event: drop the
-      // entry once sent, or every restart would emit it again.
-      const tracked = hasWires() && hooksAvailable;
-      if (tracked) awaiting.set(msgid, entryId);
+      // Without runtime hooks (very old runtimes) or wires nothing tells us when the flow took the event:
+      // drop the entry once sent, or every restart would emit it again.
+      const tracked = hooksAvailable && handover.track(msgid, destinations(), entryId);
       node.send(msg);
       if (!tracked) complete(entryId);
-    }
-
-    // The flow took an event over when a downstream node completes its message (done() without error).
-    const hookName = `onComplete.magentoWebhookIn${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
-    const hooks = RED.hooks;
-    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
-    if (hooksAvailable) {
-      hooks.add(hookName, (ev: { msg?: { _msgid?: string }; error?: unknown; node?: { id?: string } }) => {
-        const id = ev?.msg?._msgid;
-        if (!id || ev.node?.id === node.id) return;
-        const entryId = awaiting.get(id);
-        if (entryId === undefined) return;
-        awaiting.delete(id);
-        // A failed hand-over keeps the event in the journal: it is emitted again at the next start.
-        if (ev.error === undefined || ev.error === null) complete(entryId);
-      });
     }
 
     function reject(res: any, status: number, reason: string, message: string): void {
@@ -190,13 +249,12 @@ export = function (RED: any) {
       lastRejection = reason;
       showStatus();
       // After a 413 the rest of the body is not worth reading: close once answered.
-      if (status === 413) res.set('Connection', 'close');
-      res.status(status).json({ error: reason, message });
+      answer(res, status, { error: reason, message }, status === 413 ? { Connection: 'close' } : {});
     }
 
     async function handle(req: any, res: any): Promise<void> {
       if (closed || !intake || !verify) {
-        res.status(503).set('Retry-After', '5').json({ error: 'unavailable', message: 'The endpoint is restarting; retry shortly' });
+        answer(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
         return;
       }
       let event: WebhookEvent;
@@ -213,7 +271,7 @@ export = function (RED: any) {
           lastRejection = 'raw-body-unavailable';
           showStatus();
           node.error(err.message);
-          res.status(500).json({ error: 'raw-body-unavailable', message: 'The body could not be verified' });
+          answer(res, 500, { error: 'raw-body-unavailable', message: 'The body could not be verified' });
           return;
         }
         throw err;
@@ -227,14 +285,14 @@ export = function (RED: any) {
         showStatus();
         const typed = err instanceof IntegrationError ? err : new IntegrationError('transient', String((err as Error)?.message ?? err));
         node.warn(RED._('magento-webhook-in.warn.not-stored', { deliveryId: event.deliveryId, reason: typed.message }));
-        res.status(503).set('Retry-After', String(Math.ceil((typed.retryAfterMs ?? 5000) / 1000)))
-          .json({ error: 'not-stored', message: 'The event could not be stored durably; retry later', deliveryId: event.deliveryId });
+        answer(res, 503, { error: 'not-stored', message: 'The event could not be stored durably; retry later', deliveryId: event.deliveryId },
+          { 'Retry-After': String(Math.ceil((typed.retryAfterMs ?? 5000) / 1000)) });
         return;
       }
       if (outcome.outcome === 'duplicate') {
         counts.duplicates++;
         showStatus();
-        res.status(200).json({ status: 'duplicate', by: outcome.by, deliveryId: event.deliveryId });
+        answer(res, 200, { status: 'duplicate', by: outcome.by, deliveryId: event.deliveryId });
         return;
       }
       counts.accepted++;
@@ -245,7 +303,7 @@ export = function (RED: any) {
         Object.defineProperty(req, 'headers', { value: req.headers, enumerable: true });
         emit(event, outcome.entryId, { req, res: { _res: res } });
       } else {
-        res.status(200).json({ status: 'accepted', deliveryId: event.deliveryId, idempotencyKey: event.idempotencyKey });
+        answer(res, 200, { status: 'accepted', deliveryId: event.deliveryId, idempotencyKey: event.idempotencyKey });
         emit(event, outcome.entryId);
       }
     }
@@ -258,7 +316,7 @@ export = function (RED: any) {
         counts.failed++;
         showStatus();
         node.error(RED._('magento-webhook-in.errors.unexpected', { reason: err?.message ?? String(err) }));
-        if (!res.headersSent) res.status(500).json({ error: 'internal', message: 'Unexpected error' });
+        if (!res.headersSent) answer(res, 500, { error: 'internal', message: 'Unexpected error' });
       });
     };
     RED.httpNode.post(path, httpMiddleware, route);
@@ -297,8 +355,13 @@ export = function (RED: any) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (statusTimer) clearTimeout(statusTimer);
       RED.events?.removeListener?.('flows:started', replay);
-      if (hooks && typeof hooks.remove === 'function') hooks.remove(hookName);
+      if (hooksAvailable && typeof hooks.remove === 'function') {
+        hooks.remove(`onComplete.${hookLabel}`);
+        hooks.remove(`postReceive.${hookLabel}`);
+      }
+      handover.clear();
       const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
       for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
         const layer = stack![i];

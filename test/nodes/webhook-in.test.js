@@ -39,11 +39,25 @@ describe('magento-webhook-in node', function () {
     app.use(RED.httpNode);
     return webhookIn(RED);
   }
-  // A downstream node that takes an event over (completes it), like idempotency-gate does.
+  // A downstream node that takes an event over (completes it), like idempotency-gate does; one that is
+  // still working on it (declares done() but has not called it: the state at a crash); one that has no
+  // done() at all (like core switch), for which receipt is the take-over.
   function takerModule(RED) {
     RED.nodes.registerType('taker', function (n) {
       RED.nodes.createNode(this, n);
       this.on('input', (msg, send, done) => { send(msg); done(); });
+    });
+    RED.nodes.registerType('holder', function (n) {
+      RED.nodes.createNode(this, n);
+      this.on('input', (msg, send, _done) => { send(msg); });
+    });
+    RED.nodes.registerType('router', function (n) {
+      RED.nodes.createNode(this, n);
+      this.on('input', (msg) => { this.send(msg); });
+    });
+    RED.nodes.registerType('failer', function (n) {
+      RED.nodes.createNode(this, n);
+      this.on('input', (msg, send, done) => { send(msg); done(new Error('ERP down')); });
     });
   }
 
@@ -63,14 +77,16 @@ describe('magento-webhook-in node', function () {
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  async function load(config = {}, { taker = false, secret = SECRET } = {}) {
+  /** `via`: the node type between webhook-in and the helper node that collects what came out. */
+  async function load(config = {}, { taker = false, via = taker ? 'taker' : 'holder', also, secret = SECRET } = {}) {
     const flow = [
       { id: 'tab', type: 'tab' },
       { id: 'hook', type: 'magento-webhook-in', z: 'tab', x: 0, y: 0, url: '/magento/orders', scheme: 'body', toleranceSeconds: '300', maxBodyKb: '4',
-        dedupeHours: '1', respond: 'accept', storeKind: 'sqlite', wires: [[taker ? 'take' : 'out']], ...config },
+        dedupeHours: '1', respond: 'accept', storeKind: 'sqlite', wires: [also ? ['take', 'also'] : ['take']], ...config },
+      { id: 'take', type: via, z: 'tab', x: 0, y: 0, wires: [['out']] },
       { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
     ];
-    if (taker) flow.push({ id: 'take', type: 'taker', z: 'tab', x: 0, y: 0, wires: [['out']] });
+    if (also) flow.push({ id: 'also', type: also, z: 'tab', x: 0, y: 0, wires: [[]] });
     await helper.load([webhookModule, takerModule], flow, { hook: { secret } });
     if (!server) {
       server = http.createServer((req, res) => app(req, res));
@@ -260,7 +276,7 @@ describe('magento-webhook-in node', function () {
     await post(a.raw, a.headers);
     await n.until(1);
     await helper.unload();
-    // The helper node never completes messages: the event is still in the journal.
+    // The holder node never completed its message: the event is still in the journal.
     n = await load({}, { taker: true });
     const [replayed] = await n.until(1);
     assert.strictEqual(replayed.replayed, true);
@@ -275,6 +291,74 @@ describe('magento-webhook-in node', function () {
     await post(c.raw, c.headers);
     const [only] = await n.until(1);
     assert.strictEqual(only.deliveryId, 'c');
+    assert.strictEqual(n.messages.length, 1);
+  });
+
+  /** The node's journal, read through the same SQLite connection the node uses. */
+  async function journalIds() {
+    const store = new SqliteRetryQueueStore({ name: 'magento-webhook-in-journal-hook', directory: userDir });
+    try {
+      return (await store.list({ state: ['in-flight', 'pending'] })).map((e) => e.message.deliveryId);
+    } finally {
+      await store.close();
+    }
+  }
+  async function journalBecomes(expected) {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const ids = (await journalIds()).sort();
+      if (JSON.stringify(ids) === JSON.stringify(expected) || Date.now() > deadline) return ids;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('removes the journal entry once every wired node completed the event, or received it when it never calls done()', async () => {
+    // Two destinations: the entry stays until the second (which never completes) has it too.
+    const n = await load({}, { taker: true, also: 'holder' });
+    const a = signed({ ...ORDER, increment_id: 'A' }, { delivery: 'a' });
+    await post(a.raw, a.headers);
+    await n.until(1);
+    assert.deepStrictEqual(await journalBecomes(['a']), ['a']);
+    await helper.unload();
+    // A node without done() (like core switch) takes the event on receipt; the replayed 'a' with it.
+    const m = await load({}, { via: 'router' });
+    const b = signed({ ...ORDER, increment_id: 'B' }, { delivery: 'b' });
+    await post(b.raw, b.headers);
+    await m.until(2);
+    assert.deepStrictEqual(m.messages.map((msg) => [msg.deliveryId, msg.replayed === true]).sort(), [['a', true], ['b', false]]);
+    assert.deepStrictEqual(await journalBecomes([]), []);
+  });
+
+  it('keeps in the journal an event a wired node failed (done(err)), and emits it again at the next start', async () => {
+    const n = await load({}, { via: 'failer' });
+    const a = signed({ ...ORDER, increment_id: 'A' }, { delivery: 'a' });
+    await post(a.raw, a.headers);
+    await n.until(1);
+    const ok = signed({ ...ORDER, increment_id: 'OK' }, { delivery: 'ok' });
+    await helper.unload();
+    const m = await load({}, { taker: true });
+    const [replayed] = await m.until(1);
+    assert.deepStrictEqual([replayed.deliveryId, replayed.replayed], ['a', true]);
+    await post(ok.raw, ok.headers);
+    await m.until(2);
+    assert.deepStrictEqual(await journalBecomes([]), []);
+  });
+
+  it('answers many concurrent deliveries of one event: exactly one accepted and sent on, the rest duplicates', async () => {
+    const n = await load({}, { taker: true });
+    const event = { ...ORDER, increment_id: 'C' };
+    const answers = await Promise.all(['c1', 'c2', 'c1', 'c3', 'c4', 'c2'].map((delivery) => {
+      const ev = signed(event, { delivery });
+      return post(ev.raw, ev.headers);
+    }));
+    assert.deepStrictEqual(answers.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.strictEqual(answers.filter((r) => r.body.status === 'accepted').length, 1);
+    const winner = answers.find((r) => r.body.status === 'accepted').body.deliveryId;
+    for (const r of answers.filter((x) => x.body.status === 'duplicate')) {
+      assert.strictEqual(r.body.by, r.body.deliveryId === winner ? 'delivery-id' : 'business-key');
+    }
+    await n.until(1);
+    assert.deepStrictEqual(await journalBecomes([]), [], 'the repeats left no journal entry behind');
     assert.strictEqual(n.messages.length, 1);
   });
 

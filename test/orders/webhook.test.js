@@ -68,4 +68,112 @@ describe('lib/orders webhook verification', () => {
     await seen.close();
     await journal.close();
   });
+
+  describe('intake: the journal entry, then one claim', () => {
+    let seen;
+    let journal;
+    const ev = (id, key, body) => ({ payload: JSON.parse(body ?? '{"n":1}'), body, event: 'order.placed', idempotencyKey: key, deliveryId: id, businessKey: `order.placed|${key}` });
+    const calls = (store) => {
+      const counted = { setIfAbsent: 0, put: 0, remove: 0 };
+      for (const name of Object.keys(counted)) {
+        if (!store[name]) continue;
+        const real = store[name].bind(store);
+        store[name] = (...args) => { counted[name]++; return real(...args); };
+      }
+      return counted;
+    };
+    beforeEach(() => {
+      seen = openKeyValueStore({ kind: 'memory', name: 'wh-seen-unit' });
+      journal = openRetryQueueStore({ kind: 'memory', name: 'wh-journal-unit' });
+    });
+    afterEach(async () => {
+      await seen.close();
+      await journal.close();
+    });
+    const live = async () => (await journal.list({ state: ['in-flight', 'pending'] })).map((e) => e.message.deliveryId);
+
+    it('lets exactly one of many concurrent deliveries of one event through, and leaves only its journal entry', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      const outcomes = await Promise.all(['a', 'b', 'c', 'a', 'd'].map((id) => intake.accept(ev(id, 'k1'))));
+      const accepted = outcomes.filter((o) => o.outcome === 'accepted');
+      assert.strictEqual(accepted.length, 1);
+      await new Promise((r) => setImmediate(r));
+      assert.deepStrictEqual(await live(), ['a'], 'the repeats\' entries are removed again');
+      assert.deepStrictEqual(outcomes.slice(1).map((o) => o.by), ['business-key', 'business-key', 'delivery-id', 'business-key']);
+    });
+
+    it('answers a repeat of an event it accepted from memory, with no store write', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      assert.strictEqual((await intake.accept(ev('d1', 'k1'))).outcome, 'accepted');
+      const s = calls(seen);
+      const j = calls(journal);
+      assert.deepStrictEqual(await intake.accept(ev('d1', 'k1')), { outcome: 'duplicate', by: 'delivery-id' });
+      assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
+      assert.deepStrictEqual([s.setIfAbsent, j.put, j.remove], [0, 0, 0]);
+      // Past the TTL the memory no longer answers: the store is asked again (its own clock says the claim holds).
+      assert.deepStrictEqual(await intake.accept(ev('d3', 'k1'), Date.now() + 120000), { outcome: 'duplicate', by: 'business-key' });
+      assert.strictEqual(s.setIfAbsent, 1);
+    });
+
+    it('reads who holds a claim made elsewhere (another process, an earlier run) to say why a repeat is one', async () => {
+      const earlier = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      await earlier.accept(ev('d1', 'k1'));
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      assert.deepStrictEqual(await intake.accept(ev('d1', 'k1')), { outcome: 'duplicate', by: 'delivery-id' });
+      assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
+      // A claim written by an older version ({at, event}) names no delivery.
+      await seen.set(w.WebhookIntake.businessKey('order.placed|old'), { at: 1, event: 'order.placed' }, 60000);
+      assert.deepStrictEqual(await intake.accept(ev('d9', 'old')), { outcome: 'duplicate', by: 'business-key' });
+    });
+
+    it('answers a repeat as a duplicate even when the journal is full; a new event then gets 503', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000, maxJournal: 1, recentKeys: 0 });
+      await intake.accept(ev('d1', 'k1'));
+      assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
+      await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /journal is full/.test(e.message));
+      // Its claim was undone: accepted once there is room.
+      await intake.complete((await intake.unfinished())[0].entryId);
+      assert.strictEqual((await intake.accept(ev('d3', 'k3'))).outcome, 'accepted');
+    });
+
+    it('journals before it claims, and keeps neither when one of the writes fails', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      // The order matters for a crash between the two: a journal entry alone is emitted again at the next
+      // start; a claim alone would make the sender's retry a "duplicate" of an event never journaled.
+      const order = [];
+      const realPut = journal.put.bind(journal);
+      const realClaim = seen.setIfAbsent.bind(seen);
+      journal.put = async (...args) => { order.push('journal:start'); const r = await realPut(...args); order.push('journal:done'); return r; };
+      seen.setIfAbsent = async (...args) => { order.push('claim:start'); return realClaim(...args); };
+      await intake.accept(ev('d0', 'k0'));
+      assert.deepStrictEqual(order, ['journal:start', 'journal:done', 'claim:start']);
+      journal.put = realPut;
+      seen.setIfAbsent = realClaim;
+      const put = journal.put;
+      journal.put = () => Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+      await assert.rejects(intake.accept(ev('d1', 'k1')), (e) => e.errorClass === 'transient' && /SQLITE_FULL/.test(e.message));
+      journal.put = put;
+      assert.strictEqual(await seen.get(w.WebhookIntake.businessKey('order.placed|k1')), undefined);
+      const setIfAbsent = seen.setIfAbsent;
+      seen.setIfAbsent = () => Promise.reject(new Error('store down'));
+      await assert.rejects(intake.accept(ev('d1', 'k1')), (e) => e.errorClass === 'transient' && /store down/.test(e.message));
+      seen.setIfAbsent = setIfAbsent;
+      assert.deepStrictEqual(await live(), ['d0'], 'only the accepted event is journaled');
+      assert.strictEqual((await intake.accept(ev('d1', 'k1'))).outcome, 'accepted');
+    });
+
+    it('journals the body as received and gives the parsed payload back at replay, also for entries of older versions', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      const body = '{ "increment_id" : "000000042",  "total": 1.50 }';
+      await intake.accept({ ...ev('d1', 'k1', body), timestamp: 1714557600 });
+      const [stored] = await journal.list({ state: 'in-flight' });
+      assert.strictEqual(stored.message.body, body);
+      assert.strictEqual(stored.message.payload, undefined);
+      // An entry as the previous version wrote it: the parsed payload itself.
+      await journal.put({ ...stored, id: 'old-1', firstFailedAt: stored.firstFailedAt + 1, message: { payload: { n: 2 }, event: 'order.placed', idempotencyKey: 'k2', deliveryId: 'd2', businessKey: 'order.placed|k2', receivedAt: stored.message.receivedAt } });
+      const replay = await intake.unfinished();
+      assert.deepStrictEqual(replay.map((r) => [r.event.deliveryId, r.event.payload, r.event.timestamp]),
+        [['d1', { increment_id: '000000042', total: 1.5 }, 1714557600], ['d2', { n: 2 }, undefined]]);
+    });
+  });
 });
