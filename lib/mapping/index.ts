@@ -3,7 +3,7 @@
  * and the result checked against `erp-order`, with every problem of every stage in one ValidationError.
  */
 import { ValidationError } from '../errors';
-import { SchemaProblem, problemsToError, validateSchema } from '../schemas';
+import { SchemaProblem, problemsToError, schemas, validateSchema } from '../schemas';
 import { mapOrder } from './order';
 import { preset } from './options';
 import { ErpOrder, MagentoOrder, MappingOptions, MappingProblem } from './types';
@@ -33,6 +33,12 @@ export interface PipelineOptions {
 function prefixed(prefix: string, field: string): string {
   if (!prefix) return field;
   return field === '/' ? prefix : `${prefix}${field}`;
+}
+
+/** Compiles the schemas `mapAndValidateOrder` checks against (else the first order compiles them). */
+export function compileOrderSchemas(pipeline: Pick<PipelineOptions, 'validateInput'> = {}): void {
+  if (pipeline.validateInput !== false) schemas().validator('magento-order');
+  schemas().validator('erp-order');
 }
 
 /**

@@ -358,12 +358,16 @@ export function mapOrder(raw: MagentoOrder, options: MappingOptions = preset('st
   const rate = money.number(raw.base_to_order_rate, '/base_to_order_rate');
   const baseGrandTotal = useBase ? grandTotal : new AmountReader(true, true, []).read(raw, 'grand_total', '');
 
+  const state = text(raw.state) ?? undefined;
+  // Optional fields stay off the wire rather than travelling as undefined. Left out as the objects are
+  // built, not deleted afterwards: a deleted property turns an object into a slow dictionary for every
+  // reader after (schema check, JSON.stringify on the way to the ERP).
   const order: ErpOrder = {
     order_number: text(raw.increment_id) ?? '',
     status: magentoStatus ? lookup(options.statuses, magentoStatus, 'status', '/status', problems) : '',
-    state: text(raw.state) ?? undefined,
+    ...(state === undefined ? {} : { state }),
     created_at: createdAt ?? String(raw.created_at ?? ''),
-    updated_at: updatedAt,
+    ...(updatedAt === undefined ? {} : { updated_at: updatedAt }),
     currency,
     prices_include_tax: incl,
     customer,
@@ -386,15 +390,12 @@ export function mapOrder(raw: MagentoOrder, options: MappingOptions = preset('st
       magento_order_id: Number(raw.entity_id),
       increment_id: text(raw.increment_id) ?? '',
       source: 'magento',
-      order_currency: orderCurrency ?? undefined,
-      base_currency: baseCurrency ?? undefined,
-      base_grand_total: baseGrandTotal === undefined ? undefined : round2(baseGrandTotal),
+      ...(orderCurrency === null ? {} : { order_currency: orderCurrency }),
+      ...(baseCurrency === null ? {} : { base_currency: baseCurrency }),
+      ...(baseGrandTotal === undefined ? {} : { base_grand_total: round2(baseGrandTotal) }),
       base_to_order_rate: rate ?? null,
     },
   };
-  // Optional fields stay off the wire rather than travelling as undefined.
-  for (const key of ['state', 'updated_at'] as const) if (order[key] === undefined) delete order[key];
-  for (const key of ['order_currency', 'base_currency', 'base_grand_total'] as const) if (order.metadata[key] === undefined) delete order.metadata[key];
 
   if (options.fieldRules.length > 0) {
     applyFieldRules(options.fieldRules, raw, order, sources.map((s) => ({ item: s.item, parent: s.parent, child: s.child, index: s.index })), problems);

@@ -6,10 +6,23 @@
 
 const has = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
 
+/** Paths come from a node's configuration (fee sources, field rules): split once, not per order. */
+const SPLIT = new Map<string, string[]>();
+const MAX_SPLIT = 1000;
+
+function segmentsOf(path: string): string[] {
+  let segments = SPLIT.get(path);
+  if (!segments) {
+    segments = path.split('.');
+    if (SPLIT.size < MAX_SPLIT) SPLIT.set(path, segments);
+  }
+  return segments;
+}
+
 /** The value at `path`, or undefined when any step is missing. */
 export function getPath(root: unknown, path: string): unknown {
   let current: unknown = root;
-  for (const segment of path.split('.')) {
+  for (const segment of segmentsOf(path)) {
     if (current === null || typeof current !== 'object') return undefined;
     if (Array.isArray(current)) {
       if (!/^\d+$/.test(segment)) return undefined;

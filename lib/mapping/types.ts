@@ -122,9 +122,10 @@ export interface ErpServiceLine {
 export interface ErpOrder {
   order_number: string;
   status: string;
-  state: string | undefined;
+  /** Absent when Magento gave none (never sent as undefined). */
+  state?: string;
   created_at: string;
-  updated_at: string | undefined;
+  updated_at?: string;
   currency: string;
   prices_include_tax: boolean;
   customer: {
@@ -151,9 +152,10 @@ export interface ErpOrder {
     magento_order_id: number;
     increment_id: string;
     source: string;
-    order_currency: string | undefined;
-    base_currency: string | undefined;
-    base_grand_total: number | undefined;
+    /** The next three are absent when unknown. */
+    order_currency?: string;
+    base_currency?: string;
+    base_grand_total?: number;
     base_to_order_rate: number | null;
     [key: string]: unknown;
   };

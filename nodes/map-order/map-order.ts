@@ -4,8 +4,11 @@
  * on output 1, an invalid one on output 2 with every reason, the raw order kept for a later re-map.
  */
 import { IntegrationError } from '../../lib/errors';
-import { mapAndValidateOrder, MappingOptions, optionsFromConfig, MapOrderConfig } from '../../lib/mapping';
+import { compileOrderSchemas, mapAndValidateOrder, MappingOptions, optionsFromConfig, MapOrderConfig } from '../../lib/mapping';
 import { failMessage, NodeMessage } from '../shared/failure';
+
+/** The counts in the status change at most this often (a status is an editor event and a translated text). */
+const STATUS_INTERVAL_MS = 500;
 
 /** The canonical order map-order produces (not a Magento order, which has an entity_id). */
 function isCanonicalOrder(value: unknown): boolean {
@@ -31,8 +34,32 @@ export = function (RED: any) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('magento-map-order.status.config') });
     }
 
-    const showCounts = () =>
-      node.status({ fill: counts.invalid ? 'yellow' : 'green', shape: 'dot', text: RED._('magento-map-order.status.counts', counts) });
+    // Compiled now rather than on the first order, so a stream's first orders do not wait for it (a schema
+    // that fails to compile is reported by that order's validation, with the reason).
+    try {
+      compileOrderSchemas({ validateInput });
+    } catch {
+      // reported per order
+    }
+
+    // The counts reach the editor at most every STATUS_INTERVAL_MS (the last ones always): one status
+    // event and one translation per order would cost more than mapping it. A change of colour (the first
+    // invalid order) shows at once.
+    let shownAt = 0;
+    let shownFill = '';
+    let pendingStatus: ReturnType<typeof setTimeout> | undefined;
+    const renderCounts = (): void => {
+      pendingStatus = undefined;
+      shownAt = Date.now();
+      shownFill = counts.invalid ? 'yellow' : 'green';
+      node.status({ fill: shownFill, shape: 'dot', text: RED._('magento-map-order.status.counts', counts) });
+    };
+    const showCounts = (): void => {
+      if (pendingStatus) return;
+      const wait = shownAt + STATUS_INTERVAL_MS - Date.now();
+      if (wait <= 0 || shownFill !== (counts.invalid ? 'yellow' : 'green')) renderCounts();
+      else pendingStatus = setTimeout(renderCounts, wait);
+    };
 
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       if (setupError || !options) return failMessage(msg, setupError, done);
@@ -73,6 +100,8 @@ export = function (RED: any) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      if (pendingStatus) clearTimeout(pendingStatus);
+      pendingStatus = undefined;
       node.status({});
       done();
     });

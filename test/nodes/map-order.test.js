@@ -167,6 +167,25 @@ describe('magento-map-order node', function () {
     assert.strictEqual(catalog['magento-map-order'].status.counts, 'mapped __mapped__ · invalid __invalid__');
   });
 
+  it('shows the counts of a burst of orders a few times, not once per order, and always after the last one', async function () {
+    const { map, valid } = await load();
+    const statuses = [];
+    map.on('call:status', () => statuses.push(Date.now()));
+    let received = 0;
+    let lastAt = 0;
+    valid.on('input', () => { received++; lastAt = Date.now(); });
+    for (let i = 0; i < 200; i++) map.receive({ payload: fixtures.simpleOrder() });
+    const deadline = Date.now() + 8000;
+    while (received < 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.strictEqual(received, 200);
+    // A status at most every half second: the burst's first order, maybe a few during it, then the last counts.
+    assert.ok(statuses.length >= 1 && statuses.length <= 5, `${statuses.length} status updates for 200 orders`);
+    // The last order's counts are shown: rendered with it (just before it was sent) or by the trailing update.
+    while (statuses[statuses.length - 1] < lastAt - 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(statuses[statuses.length - 1] >= lastAt - 50, 'the counts were not shown after the last order');
+    assert.ok(statuses.length <= 6, `${statuses.length} status updates for 200 orders`);
+  });
+
   it('reports an invalid order to Catch when output 2 is not wired, never dropping it', async function () {
     const { map, caught } = await load({}, { wireInvalid: false });
     const got = next(caught);
