@@ -86,38 +86,53 @@ class Statements implements SqlRunner {
 
   constructor(private readonly raw: Sqlite3.Database) {}
 
-  private prepared(sql: string): Promise<Sqlite3.Statement> {
+  /**
+   * The cached statement, or a promise of a newly prepared one; `once` when the cache is full: finalize
+   * it after use.
+   */
+  private prepared(sql: string): Sqlite3.Statement | Promise<{ statement: Sqlite3.Statement; once: boolean }> {
     const cached = this.cache.get(sql);
-    if (cached) return Promise.resolve(cached);
+    if (cached) return cached;
     return new Promise((resolve, reject) => {
       const statement = this.raw.prepare(sql, (err) => {
         if (err) return reject(err);
-        if (this.cache.size < MAX_CACHED_STATEMENTS) this.cache.set(sql, statement);
-        else statement.finalize();
-        resolve(statement);
+        const once = this.cache.size >= MAX_CACHED_STATEMENTS;
+        if (!once) this.cache.set(sql, statement);
+        resolve({ statement, once });
       });
     });
   }
 
-  async run(sql: string, params: SqlValue[] = []): Promise<RunResult> {
-    const statement = await this.prepared(sql);
-    return new Promise((resolve, reject) => {
+  /** `use` on the statement for `sql`: at once when it is cached (no promise and microtask turn per statement). */
+  private with<T>(sql: string, use: (statement: Sqlite3.Statement) => Promise<T>): Promise<T> {
+    const ready = this.prepared(sql);
+    if (!(ready instanceof Promise)) return use(ready);
+    return ready.then(async ({ statement, once }) => {
+      try {
+        return await use(statement);
+      } finally {
+        if (once) statement.finalize();
+      }
+    });
+  }
+
+  run(sql: string, params: SqlValue[] = []): Promise<RunResult> {
+    return this.with(sql, (statement) => new Promise((resolve, reject) => {
       statement.run(params, function (this: Sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
       });
-    });
+    }));
   }
 
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
     return (await this.all<T>(sql, params))[0];
   }
 
-  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    const statement = await this.prepared(sql);
-    return new Promise((resolve, reject) => {
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.with(sql, (statement) => new Promise<T[]>((resolve, reject) => {
       statement.all<T>(params, (err, rows) => (err ? reject(err) : resolve(rows)));
-    });
+    }));
   }
 
   /** Before closing: SQLite refuses to close a connection with statements still prepared. */

@@ -59,6 +59,19 @@ describe('stores: SQLite database layer', function () {
     await releaseDatabase(file);
   });
 
+  it('more distinct statements than it keeps prepared: each still runs, and every one runs again', async function () {
+    const db = await counter();
+    // 150 different SQL texts: the first 100 stay prepared, the rest are prepared for one use each.
+    const sql = Array.from({ length: 150 }, (_, i) => `SELECT n + ${i} AS v FROM c`);
+    for (let round = 0; round < 2; round++) {
+      const got = await Promise.all(sql.map((q) => db.get(q)));
+      assert.deepStrictEqual(got.map((r) => r.v), sql.map((_, i) => i));
+      const changed = await Promise.all(sql.slice(95, 105).map((_, i) => db.run(`UPDATE c SET n = n + 0 WHERE ${i} >= 0`)));
+      assert.ok(changed.every((r) => r.changes === 1));
+    }
+    await releaseDatabase(file);
+  });
+
   it('is shared per file until the last release; closing waits for queued work and refuses later calls', async function () {
     const a = await counter();
     const b = acquireDatabase(file);
