@@ -152,6 +152,15 @@ export = function (RED: any) {
         // An error completion counts too: the node took the order (a Catch node has it now).
         if (id && by && handover.inFlight > 0) handover.complete(id, by);
       });
+    }
+    /**
+     * Only when a destination takes orders on receipt: a postReceive hook runs for every message any
+     * node of the runtime receives, so it is added once one is needed, not by default.
+     */
+    let receiptHooked = false;
+    function hookReceipts(): void {
+      if (receiptHooked || !hooksAvailable || takesOnReceipt.size === 0) return;
+      receiptHooked = true;
       hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
         const id = ev?.msg?._msgid;
         const by = ev?.destination?.id;
@@ -194,6 +203,7 @@ export = function (RED: any) {
       const startedAt = new Date().toISOString();
       const limit = maxInFlight > 0 ? maxInFlight : pageSize;
       const targets = hooksAvailable ? destinations() : [];
+      hookReceipts();
       // Without runtime hooks or wires nothing reports a take-over: an order counts as taken once sent.
       const tracked = targets.length > 0;
       let unconfirmed = 0;
@@ -334,7 +344,7 @@ export = function (RED: any) {
       aborter.abort();
       if (hooksAvailable && typeof hooks.remove === 'function') {
         hooks.remove(`onComplete.${hookLabel}`);
-        hooks.remove(`postReceive.${hookLabel}`);
+        if (receiptHooked) hooks.remove(`postReceive.${hookLabel}`);
       }
       handover.clear();
       lock.idle().catch(() => undefined).then(async () => {
