@@ -28,6 +28,8 @@ export class CpuProfiler {
     session.post('Profiler.enable');
     session.post('Profiler.setSamplingInterval', { interval: 500 });
     session.post('Profiler.start');
+    // BENCH_HEAP_PROF=1: where the garbage comes from too (sampled allocations, written beside the profile).
+    if (process.env.BENCH_HEAP_PROF) session.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as inspector.HeapProfiler.StartSamplingParameterType);
     this.session = session;
   }
 
@@ -36,11 +38,14 @@ export class CpuProfiler {
     const session = this.session;
     if (!session) return;
     this.session = undefined;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (process.env.BENCH_HEAP_PROF) {
+      session.post('HeapProfiler.stopSampling', (err, result) => {
+        if (!err && result?.profile) fs.writeFileSync(file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(result.profile));
+      });
+    }
     session.post('Profiler.stop', (err, result) => {
-      if (!err && result?.profile) {
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        fs.writeFileSync(file, JSON.stringify(result.profile));
-      }
+      if (!err && result?.profile) fs.writeFileSync(file, JSON.stringify(result.profile));
       session.disconnect();
     });
   }

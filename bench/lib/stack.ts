@@ -127,6 +127,7 @@ module.exports = settings;
   if (profFile) {
     env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'cpu-profile.js')}`.trim();
     env.BENCH_CPU_PROF_FILE = profFile;
+    if (process.env.BENCH_HEAP_PROF) env.BENCH_HEAP_PROF = process.env.BENCH_HEAP_PROF;
     fs.rmSync(profFile, { force: true });
   }
   const logs: string[] = [];
