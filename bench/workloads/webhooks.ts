@@ -5,7 +5,7 @@
  * checks the HMAC (the ceiling). Each receiver runs in its own process; the same request list for all.
  */
 import { forkChild } from '../lib/child-process';
-import { waitUntil } from '../lib/measure';
+import { CpuMeter, cpuText, waitUntil } from '../lib/measure';
 import type { BenchOptions } from '../lib/options';
 import type { Row } from '../lib/report';
 import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
@@ -106,13 +106,18 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
   const bare = forkChild({ kind: 'bare-webhook', secret });
   const { url } = await bare.first;
   await fire(url!, warm, opts.connections);
+  // CPU per request next to req/s: on the shared machine the wall-clock figures move with the neighbours' load.
+  const bareMeter = new CpuMeter(bare.pid);
   const bareRun = latencyRow(await fire(url!, list, opts.connections));
+  const bareCpu = bareMeter.stop(list.length);
   bare.stop();
   const bareEnd = await bare.result;
   rows.push({
     workload: 'webhook ingest', variant: 'bare Node server (HMAC check, 200)', role: 'bare server', items: list.length, unit: 'req/s',
     ms: bareRun.ms, throughput: bareRun.throughput, p50Ms: bareRun.p50Ms, p99Ms: bareRun.p99Ms, calls: { received: list.length },
-    peakRssBytes: bareEnd.maxRss, process: 'own process', notes: bareRun.errors ? [`${bareRun.errors} errors`] : [], details: { errors: bareRun.errors },
+    peakRssBytes: bareEnd.maxRss, process: 'own process',
+    notes: [...(bareRun.errors ? [`${bareRun.errors} errors`] : []), cpuText(bareCpu, 'bare server', 'request').replace('(sandbox + ERP)', '(autocannon)')],
+    details: { errors: bareRun.errors, cpu: bareCpu },
   });
 
   const env = { WEBHOOK_SECRET: secret };
@@ -121,13 +126,15 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
     { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
   ]) {
     log(`webhook ingest: ${variant.label}, ${list.length} requests at ${opts.connections} connections`);
-    const nodeRed: BenchNodeRed = await startNodeRed({ flow: variant.flow, env, credentials: { 'wh-in': { secret } } });
+    const nodeRed: BenchNodeRed = await startNodeRed({ flow: variant.flow, label: `webhooks-${variant.role}`, env, credentials: { 'wh-in': { secret } } });
     try {
       await fire(`${nodeRed.url}${variant.path}`, warm, opts.connections);
       const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
       await waitUntil('warm-up events through the flow', async () => (((await nodeRed.stats()).passed ?? 0) >= warmDistinct ? true : undefined),
         { progress: async () => (await nodeRed.stats()).passed ?? 0, stallMs: 30_000 });
       const before = await nodeRed.stats();
+      nodeRed.profileStart();
+      const meter = new CpuMeter(nodeRed.pid);
       const run = latencyRow(await fire(`${nodeRed.url}${variant.path}`, list, opts.connections));
       // Every event answered has been handed on (webhook-in answers after its journal write): wait until the
       // counters stop moving, then a little longer, so a late duplicate would still be seen.
@@ -139,9 +146,12 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
         if (JSON.stringify(next) !== JSON.stringify(after)) quietSince = Date.now();
         after = next;
       }
+      // Up to the end of the work the answers started (the gate's commits come after the 2xx).
+      const cpu = meter.stop(list.length);
+      await nodeRed.profileStop();
       const passed = (after.passed ?? 0) - (before.passed ?? 0);
       const duplicatesPassed = (after.duplicatesPassed ?? 0) - (before.duplicatesPassed ?? 0);
-      const notes: string[] = [];
+      const notes: string[] = [cpuText(cpu, 'Node-RED', 'request').replace('(sandbox + ERP)', '(autocannon)')];
       if (run.errors) notes.push(`${run.errors} errors or non-2xx answers`);
       if (duplicatesPassed) notes.push(`${duplicatesPassed} duplicates passed`);
       if (passed !== distinct) notes.push(`${passed} events passed, ${distinct} distinct sent`);
@@ -152,7 +162,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
       rows.push({
         workload: 'webhook ingest', variant: variant.label, role: variant.role, items: list.length, unit: 'req/s', ms: run.ms,
         throughput: run.throughput, p50Ms: run.p50Ms, p99Ms: run.p99Ms, calls: { received: list.length }, peakRssBytes: nodeRed.peakRss(),
-        process: 'Node-RED', notes, details: { errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken },
+        process: 'Node-RED', notes, details: { errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken, cpu },
       });
     } finally {
       await nodeRed.stop();

@@ -37,7 +37,7 @@ export interface IntakeOptions {
   dedupeTtlMs: number;
   /** Most events kept in the journal at once; beyond, the sender gets 503 and retries later. */
   maxJournal?: number;
-  /** Most accepted events remembered in memory to answer their repeats without a store call (default 20000; 0 = none). */
+  /** Most accepted events remembered in memory to answer their repeats without a store call (default 10000; 0 = none). */
   recentKeys?: number;
   /** A clean-up write failed (a repeat's journal entry could not be removed; it is replayed after a restart). */
   onCleanupError?: (err: Error) => void;
@@ -52,7 +52,7 @@ export interface JournaledEvent extends WebhookEvent {
 }
 
 const JOURNAL_LEASE_MS = 365 * 24 * 3600 * 1000;
-const DEFAULT_RECENT_KEYS = 20_000;
+const DEFAULT_RECENT_KEYS = 10_000;
 /** Journal entry ids: unique per request, also between processes sharing one Redis journal. */
 const PROCESS_TAG = crypto.randomBytes(4).toString('hex');
 let entrySequence = 0;

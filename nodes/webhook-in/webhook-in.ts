@@ -203,6 +203,12 @@ export = function (RED: any) {
         const taken = handover.complete(id, by);
         if (taken) complete(taken.value);
       });
+    }
+    /** Node-RED runs a postReceive hook for every message of the runtime: added only once a destination needs it. */
+    let receiptHooked = false;
+    function hookReceipts(): void {
+      if (receiptHooked || !hooksAvailable || takesOnReceipt.size === 0) return;
+      receiptHooked = true;
       hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
         const id = ev?.msg?._msgid;
         const by = ev?.destination?.id;
@@ -226,6 +232,7 @@ export = function (RED: any) {
         if (target._expectedDoneCount === 0) takesOnReceipt.add(id);
         else takesOnReceipt.delete(id);
       }
+      hookReceipts();
       return ids;
     }
 
@@ -359,7 +366,7 @@ export = function (RED: any) {
       RED.events?.removeListener?.('flows:started', replay);
       if (hooksAvailable && typeof hooks.remove === 'function') {
         hooks.remove(`onComplete.${hookLabel}`);
-        hooks.remove(`postReceive.${hookLabel}`);
+        if (receiptHooked) hooks.remove(`postReceive.${hookLabel}`);
       }
       handover.clear();
       const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
