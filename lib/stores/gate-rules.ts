@@ -11,13 +11,15 @@ export function isLive(record: GateRecord | undefined, now: number): boolean {
   return (record.leaseUntil ?? 0) > now;
 }
 
-export function acquireRule(current: GateRecord | undefined, key: string, now: number, leaseMs: number, token: string): { result: AcquireResult; write?: GateRecord } {
-  if (current && isLive(current, now)) {
+export function acquireRule(current: GateRecord | undefined, key: string, now: number, leaseMs: number, token: string, holder?: string): { result: AcquireResult; write?: GateRecord } {
+  const sameHolder = holder !== undefined && current?.state === 'in-flight' && current.holder === holder;
+  if (current && isLive(current, now) && !sameHolder) {
     return { result: current.state === 'done' ? { outcome: 'done', record: current } : { outcome: 'in-flight', record: current } };
   }
-  // A holder that died leaves an in-flight record with a lapsed lease: count its attempt.
+  // A holder that died (or its own delivery coming back) leaves an in-flight record: count its attempt.
   const attempts = current && current.state === 'in-flight' ? current.attempts + 1 : 1;
   const record: GateRecord = { key, state: 'in-flight', token, createdAt: now, updatedAt: now, leaseUntil: now + leaseMs, attempts };
+  if (holder !== undefined) record.holder = holder;
   return { result: { outcome: 'acquired', token, record }, write: record };
 }
 

@@ -43,6 +43,13 @@ export function checkKey(key: unknown, field = 'key'): string {
   return key;
 }
 
+/** An optional gate holder name: undefined, or a non-empty string of at most 256 characters. */
+export function checkHolder(holder: unknown): string | undefined {
+  if (holder === undefined) return undefined;
+  if (typeof holder !== 'string' || holder.length === 0 || holder.length > 256) throw new ValidationError('holder', 'must be a non-empty string of at most 256 characters');
+  return holder;
+}
+
 export function checkTtl(ttlMs: unknown, field = 'ttlMs'): number | undefined {
   if (ttlMs === undefined || ttlMs === null || ttlMs === 0) return undefined;
   if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) throw new ValidationError(field, 'must be a positive number of milliseconds');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'crypto';
 import { LRUCache } from 'lru-cache';
 import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
-import { checkKey, checkStoreName, checkTtl } from './json';
+import { checkHolder, checkKey, checkStoreName, checkTtl } from './json';
 import { DEFAULT_MAX_ENTRIES } from './memory-kv';
 import { PurgeTimer } from './purge';
 import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
@@ -26,8 +26,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     this.purger = new PurgeTimer((limit) => this.purgeExpired(limit), options.purgeIntervalMs);
   }
 
-  async acquire(key: string, leaseMs: number): Promise<AcquireResult> {
-    const { result, write } = acquireRule(this.records.get(checkKey(key)), key, Date.now(), checkTtl(leaseMs, 'leaseMs') ?? 1, randomUUID());
+  async acquire(key: string, leaseMs: number, holder?: string): Promise<AcquireResult> {
+    const { result, write } = acquireRule(this.records.get(checkKey(key)), key, Date.now(), checkTtl(leaseMs, 'leaseMs') ?? 1, randomUUID(), checkHolder(holder));
     if (write) this.records.set(key, write);
     return { ...result, record: copy(result.record) } as AcquireResult;
   }
@@ -50,6 +50,20 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     if (!current || current.state !== 'in-flight' || !isLive(current, now) || current.token !== token) return false;
     this.records.set(key, { ...current, leaseUntil: now + (checkTtl(leaseMs, 'leaseMs') ?? 1), updatedAt: now });
     return true;
+  }
+
+  async endLeasesTakenBefore(takenBefore: number, limit = 10_000): Promise<GateRecord[]> {
+    const now = Date.now();
+    const ended: GateRecord[] = [];
+    for (const record of this.records.values()) {
+      if (record.state === 'in-flight' && isLive(record, now) && record.updatedAt < takenBefore) ended.push(record);
+    }
+    ended.sort((a, b) => a.updatedAt - b.updatedAt).splice(limit);
+    return ended.map((record) => {
+      const lapsed = { ...record, leaseUntil: now };
+      this.records.set(record.key, lapsed);
+      return copy(lapsed);
+    });
   }
 
   async forget(key: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'crypto';
 import type Redis from 'ioredis';
-import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
+import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import { acquireRedis, DEFAULT_KEY_PREFIX, releaseRedis } from './redis-client';
 import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
@@ -23,16 +23,18 @@ const LIVE = `local function live(state, lease, expires)
   return false
 end`;
 
-// KEYS: record, in-flight index, done index. ARGV: token, leaseMs, key
+// KEYS: record, in-flight index, done index. ARGV: token, leaseMs, key, holder ('' = none)
 const ACQUIRE = `${NOW}
 ${LIVE}
-local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'attempts')
-if h[1] and live(h[1], h[2], h[3]) then return {h[1] == 'done' and 'done' or 'in-flight', redis.call('HGETALL', KEYS[1])} end
+local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'attempts', 'holder')
+local sameHolder = ARGV[4] ~= '' and h[1] == 'in-flight' and h[5] == ARGV[4]
+if h[1] and live(h[1], h[2], h[3]) and not sameHolder then return {h[1] == 'done' and 'done' or 'in-flight', redis.call('HGETALL', KEYS[1])} end
 local attempts = 1
 if h[1] == 'in-flight' then attempts = tonumber(h[4]) + 1 end
 local lease = now + tonumber(ARGV[2])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'state', 'in-flight', 'token', ARGV[1], 'createdAt', now, 'updatedAt', now, 'leaseUntil', lease, 'attempts', attempts)
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'holder', ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + ${IN_FLIGHT_GRACE_MS})
 redis.call('ZADD', KEYS[2], lease, ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[3])
@@ -111,6 +113,7 @@ function fromHash(flat: string[]): GateRecord {
     attempts: Number(h.attempts ?? 1),
   };
   if (h.token) record.token = h.token;
+  if (h.holder) record.holder = h.holder;
   if (h.result !== undefined) record.result = parseJson(h.result);
   if (h.leaseUntil !== undefined) record.leaseUntil = Number(h.leaseUntil);
   if (h.expiresAt !== undefined) record.expiresAt = Number(h.expiresAt);
@@ -145,9 +148,9 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return record;
   }
 
-  async acquire(key: string, leaseMs: number): Promise<AcquireResult> {
+  async acquire(key: string, leaseMs: number, holder?: string): Promise<AcquireResult> {
     const token = randomUUID();
-    const [outcome, flat] = await this.redis.eval(ACQUIRE, 3, this.prefix + checkKey(key), this.inFlightIndex, this.doneIndex, token, checkTtl(leaseMs, 'leaseMs') ?? 1, key) as [string, string[]];
+    const [outcome, flat] = await this.redis.eval(ACQUIRE, 3, this.prefix + checkKey(key), this.inFlightIndex, this.doneIndex, token, checkTtl(leaseMs, 'leaseMs') ?? 1, key, checkHolder(holder) ?? '') as [string, string[]];
     const record = this.withKey(fromHash(flat), key);
     if (outcome === 'acquired') return { outcome, token, record };
     return { outcome: outcome as 'done' | 'in-flight', record };

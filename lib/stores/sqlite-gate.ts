@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'crypto';
 import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
-import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
+import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import { acquireDatabase, releaseDatabase, sqliteFile, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
@@ -14,6 +14,7 @@ interface Row {
   key: string;
   state: 'in-flight' | 'done';
   token: string | null;
+  holder: string | null;
   result: string | null;
   created_at: number;
   updated_at: number;
@@ -31,16 +32,22 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS gate (
     updated_at INTEGER NOT NULL,
     lease_until INTEGER,
     expires_at INTEGER,
-    attempts INTEGER NOT NULL DEFAULT 1
+    attempts INTEGER NOT NULL DEFAULT 1,
+    holder TEXT
   );
   CREATE INDEX IF NOT EXISTS gate_lease ON gate (lease_until) WHERE state = 'in-flight';
   CREATE INDEX IF NOT EXISTS gate_expires ON gate (expires_at) WHERE state = 'done';`;
 
 const SQL = {
   get: 'SELECT * FROM gate WHERE key = ?',
-  put: `INSERT OR REPLACE INTO gate (key, state, token, result, created_at, updated_at, lease_until, expires_at, attempts)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  put: `INSERT OR REPLACE INTO gate (key, state, token, result, created_at, updated_at, lease_until, expires_at, attempts, holder)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  columns: 'PRAGMA table_info(gate)',
+  // Files made before gates knew holders (0.1.0) get the column.
+  addHolder: 'ALTER TABLE gate ADD COLUMN holder TEXT',
   del: 'DELETE FROM gate WHERE key = ?',
+  endLeases: `UPDATE gate SET lease_until = ?1 WHERE rowid IN (
+    SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 ORDER BY updated_at LIMIT ?3) RETURNING *`,
   renew: "UPDATE gate SET lease_until = ?, updated_at = ? WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   counts: `SELECT (SELECT COUNT(*) FROM gate WHERE state = 'in-flight' AND lease_until > ?1) AS inFlight,
     (SELECT COUNT(*) FROM gate WHERE state = 'done' AND expires_at > ?1) AS done`,
@@ -54,6 +61,7 @@ function fromRow(row: Row | undefined): GateRecord | undefined {
   if (!row) return undefined;
   const record: GateRecord = { key: row.key, state: row.state, createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts };
   if (row.token !== null) record.token = row.token;
+  if (row.holder !== null && row.holder !== undefined) record.holder = row.holder;
   if (row.result !== null) record.result = parseJson(row.result);
   if (row.lease_until !== null) record.leaseUntil = row.lease_until;
   if (row.expires_at !== null) record.expiresAt = row.expires_at;
@@ -66,7 +74,7 @@ async function read(sql: SqlRunner, key: string): Promise<GateRecord | undefined
 
 async function write(sql: SqlRunner, r: GateRecord): Promise<void> {
   await sql.run(SQL.put, [r.key, r.state, r.token ?? null, r.result === undefined ? null : canonicalJson(r.result),
-    r.createdAt, r.updatedAt, r.leaseUntil ?? null, r.expiresAt ?? null, r.attempts]);
+    r.createdAt, r.updatedAt, r.leaseUntil ?? null, r.expiresAt ?? null, r.attempts, r.holder ?? null]);
 }
 
 export class SqliteIdempotencyStore implements IdempotencyStore {
@@ -83,18 +91,22 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.name = checkStoreName(options.name);
     this.file = sqliteFile(options.directory, this.name);
     this.db = acquireDatabase(this.file);
-    this.ready = this.db.exec(SCHEMA);
+    this.ready = this.db.exec(SCHEMA).then(async () => {
+      const columns = await this.db.all<{ name: string }>(SQL.columns);
+      if (!columns.some((c) => c.name === 'holder')) await this.db.run(SQL.addHolder);
+    });
     this.ready.catch(() => undefined);
     this.purger = new PurgeTimer((limit) => this.purgeExpired(limit), options.purgeIntervalMs);
   }
 
-  async acquire(key: string, leaseMs: number): Promise<AcquireResult> {
+  async acquire(key: string, leaseMs: number, holder?: string): Promise<AcquireResult> {
     checkKey(key);
+    checkHolder(holder);
     const lease = checkTtl(leaseMs, 'leaseMs') ?? 1;
     const token = randomUUID();
     await this.ready;
     return this.db.transaction(async (tx) => {
-      const { result, write: record } = acquireRule(await read(tx, key), key, Date.now(), lease, token);
+      const { result, write: record } = acquireRule(await read(tx, key), key, Date.now(), lease, token, holder);
       if (record) await write(tx, record);
       return result;
     });
@@ -127,6 +139,12 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     await this.ready;
     const now = Date.now();
     return (await this.db.run(SQL.renew, [now + lease, now, key, token, now])).changes === 1;
+  }
+
+  async endLeasesTakenBefore(takenBefore: number, limit = 10_000): Promise<GateRecord[]> {
+    await this.ready;
+    const rows = await this.db.transaction((tx) => tx.all<Row>(SQL.endLeases, [Date.now(), takenBefore, limit]));
+    return rows.map((row) => fromRow(row)!).sort((a, b) => a.updatedAt - b.updatedAt);
   }
 
   async forget(key: string): Promise<boolean> {

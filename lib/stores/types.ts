@@ -58,6 +58,12 @@ export interface GateRecord {
   state: GateState;
   /** Lease token of the holder while in flight; commit/release with a stale token are refused. */
   token?: string;
+  /**
+   * The delivery the holder works for, when it names one (a retry-queue entry: `retry:<entry id>`). The
+   * same delivery coming back takes the key again while the lease still runs: its earlier attempt is
+   * gone (lost when Node-RED stopped, say), since a delivery runs one attempt at a time.
+   */
+  holder?: string;
   /** Small result stored at commit (e.g. the ERP order id). */
   result?: JsonValue;
   /** Epoch ms. */
@@ -94,9 +100,10 @@ export interface IdempotencyStore {
   readonly name: string;
   /**
    * Atomic check-and-mark: a new key (or one whose lease ran out) becomes in flight for `leaseMs` and
-   * resolves `acquired` with a fresh token; exactly one of many concurrent callers gets it.
+   * resolves `acquired` with a fresh token; exactly one of many concurrent callers gets it. With a
+   * `holder`, a key in flight for that same holder is taken again (fresh token, lease renewed).
    */
-  acquire(key: string, leaseMs: number): Promise<AcquireResult>;
+  acquire(key: string, leaseMs: number, holder?: string): Promise<AcquireResult>;
   /**
    * Marks the key done for `ttlMs` with a small result. `token` undefined = commit whoever holds it
    * (a commit message that lost its token); an absent key is recorded done too (the work did succeed).
@@ -106,6 +113,14 @@ export interface IdempotencyStore {
   release(key: string, token: string | undefined): Promise<ReleaseOutcome>;
   /** Extends the lease of the current holder. Resolves false when the token no longer holds the key. */
   renew(key: string, token: string, leaseMs: number): Promise<boolean>;
+  /**
+   * Ends the lease of keys taken (or renewed) before `takenBefore` (epoch ms) and still in flight, so the
+   * next message with such a key passes at once; resolves those records (lease ended now, at most `limit`,
+   * oldest first). For a store only this process uses (memory, SQLite): a message holding a key taken
+   * before the process started died with the old process. Absent on shared stores (Redis), where such a
+   * key may belong to another live instance.
+   */
+  endLeasesTakenBefore?(takenBefore: number, limit?: number): Promise<GateRecord[]>;
   /** Removes the key whatever its state, so the same order can be sent again on purpose. */
   forget(key: string): Promise<boolean>;
   peek(key: string): Promise<GateRecord | undefined>;

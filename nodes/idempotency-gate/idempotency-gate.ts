@@ -13,6 +13,7 @@ import { IntegrationError, ValidationError } from '../../lib/errors';
 import { compileKeySource, type KeySource } from '../../lib/stores/gate-key';
 import { storeNameFrom, storeOptionsFrom } from '../../lib/stores/config';
 import { openIdempotencyStore, type IdempotencyStore, type JsonValue, type GateRecord } from '../../lib/stores';
+import { retryIdOf } from '../../lib/retry/queue';
 import { toIntegrationError, type NodeMessage } from '../shared/failure';
 
 interface GateConfig {
@@ -78,6 +79,26 @@ export = function (RED: any) {
       node.status({ fill: 'red', shape: 'ring', text: 'magento-idempotency-gate.status.config' });
     }
 
+    // Keys still in flight from before this process started were held by messages that died with the old
+    // process (Node-RED stopped or crashed under them): free them before the first message is checked, so
+    // their retries pass now instead of after the lease, and report each on output 2 (status "orphaned")
+    // once the flows have started, so the flow can fetch that work again. Only for stores no other process uses.
+    let orphans: GateRecord[] = [];
+    const orphansFreed: Promise<void> = store?.endLeasesTakenBefore
+      ? store.endLeasesTakenBefore(Math.floor(performance.timeOrigin)).then((records) => {
+        orphans = records;
+        if (records.length > 0) node.log(RED._('magento-idempotency-gate.info.orphans', { count: records.length }));
+      }, (err: Error) => node.warn(RED._('magento-idempotency-gate.errors.store', { reason: err.message })))
+      : Promise.resolve();
+    const reportOrphans = (): void => {
+      void orphansFreed.then(() => {
+        for (const record of orphans.splice(0)) {
+          node.send([null, { topic: 'orphaned', idempotencyKey: record.key, gate: described(record, 'orphaned') }, null]);
+        }
+      });
+    };
+    RED.events.once('flows:started', reportOrphans);
+
     let statusTimer: NodeJS.Timeout | undefined;
     function showStatus(): void {
       if (statusTimer || !store) return;
@@ -140,6 +161,7 @@ export = function (RED: any) {
 
     async function handle(msg: NodeMessage, send: (m: unknown) => void, done: (e?: Error) => void): Promise<void> {
       if (configError) return toErrorOutput(msg, configError, send, done);
+      await orphansFreed;
       const gate = (msg.gate && typeof msg.gate === 'object' ? msg.gate : {}) as { action?: unknown };
       const returning = config.commitOnReturn === true && mark(msg) !== undefined;
       const failed = msg.failure !== undefined || (msg.error !== undefined && msg.error !== null);
@@ -183,7 +205,11 @@ export = function (RED: any) {
       } catch (err) {
         return toErrorOutput(msg, err, send, done);
       }
-      let answer = await store!.acquire(key, leaseMs);
+      // A message the retry queue re-sends names its entry: it may take back a key its own earlier attempt
+      // still holds (that attempt was lost, e.g. Node-RED stopped before the answer came back).
+      const retryId = retryIdOf(msg);
+      const holder = retryId ? `retry:${retryId}` : undefined;
+      let answer = await store!.acquire(key, leaseMs, holder);
       if (answer.outcome === 'in-flight' && waitMs > 0) {
         // Poll the store: it may be shared with other instances, so a local signal would not see their commits.
         const until = Date.now() + waitMs;
@@ -191,7 +217,7 @@ export = function (RED: any) {
         while (answer.outcome === 'in-flight' && Date.now() < until && !closing) {
           await sleep(Math.min(pause, Math.max(until - Date.now(), 1)));
           pause = Math.min(pause * 2, 2000);
-          answer = await store!.acquire(key, leaseMs);
+          answer = await store!.acquire(key, leaseMs, holder);
         }
       }
       if (answer.outcome === 'acquired') {
@@ -221,6 +247,7 @@ export = function (RED: any) {
 
     node.on('close', (done: () => void) => {
       closing = true;
+      RED.events.removeListener('flows:started', reportOrphans);
       if (statusTimer) clearTimeout(statusTimer);
       const s = store;
       store = undefined;

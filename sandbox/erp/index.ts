@@ -66,6 +66,8 @@ export interface ErpRequestRecord {
   orderNumber?: string;
   replayed?: boolean;
   fault?: boolean;
+  /** The client hung up while the ERP was still working (fault latency): nothing was booked. */
+  abandoned?: boolean;
 }
 
 export interface DemoErp {
@@ -73,6 +75,8 @@ export interface DemoErp {
   readonly port: number;
   readonly state: ErpState;
   readonly requests: ErpRequestRecord[];
+  /** Requests received and not answered yet (e.g. held by the latency fault), oldest first. */
+  readonly openRequests: () => ErpRequestRecord[];
   readonly deliveries: Delivery[];
   readonly faults: ErpFaults;
   /** Builds and sends one kind of change toward the integration (same as `POST /__erp/emit/<kind>`). */
@@ -225,11 +229,26 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     }
   }
 
-  async function postOrder(req: http.IncomingMessage, record: ErpRequestRecord): Promise<[number, unknown, Record<string, string>?]> {
+  async function postOrder(req: http.IncomingMessage, record: ErpRequestRecord, hungUp: Promise<void>): Promise<[number, unknown, Record<string, string>?]> {
     authorize(req);
     const key = req.headers['idempotency-key'];
     const body = await readBody(req);
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (typeof key === 'string') record.idempotencyKey = key;
+    const number = orderNumberOf(body);
+    if (number !== undefined) record.orderNumber = number;
+    if (faults.latencyMs > 0) {
+      // Like a server that checks the connection before it commits: a client gone meanwhile books nothing.
+      let timer: NodeJS.Timeout | undefined;
+      const gone = await Promise.race([
+        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), faults.latencyMs); }),
+        hungUp.then(() => true),
+      ]);
+      clearTimeout(timer);
+      if (gone) {
+        record.abandoned = true;
+        throw new HttpError(499, 'The client hung up before the demo ERP answered: nothing was booked');
+      }
+    }
     if (faults.failNextOrders > 0) {
       faults.failNextOrders -= 1;
       record.fault = true;
@@ -240,9 +259,7 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     if (typeof key !== 'string' || key.trim() === '') {
       throw new HttpError(400, 'The Idempotency-Key header is required: the same key sent again returns the first answer and creates nothing');
     }
-    record.idempotencyKey = key;
-    const orderNumber = orderNumberOf(body);
-    if (orderNumber !== undefined) record.orderNumber = orderNumber;
+    const orderNumber = number;
 
     // Everything below runs without awaiting, so two requests with one key cannot both create an order.
     const previous = state.answers.get(key);
@@ -270,13 +287,13 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     return [answer.status, answer.body];
   }
 
-  async function route(req: http.IncomingMessage, record: ErpRequestRecord): Promise<[number, unknown, Record<string, string>?]> {
+  async function route(req: http.IncomingMessage, record: ErpRequestRecord, hungUp: Promise<void>): Promise<[number, unknown, Record<string, string>?]> {
     const url = new URL(req.url ?? '/', 'http://erp.local');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     const sku = url.searchParams.get('sku') ?? undefined;
 
-    if (path === '/orders' && method === 'POST') return postOrder(req, record);
+    if (path === '/orders' && method === 'POST') return postOrder(req, record, hungUp);
 
     if (path.startsWith('/__erp/')) {
       const control = path.slice('/__erp/'.length);
@@ -347,6 +364,7 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     throw new HttpError(404, `No route GET ${path}`);
   }
 
+  const open = new Set<ErpRequestRecord>();
   const server = http.createServer((req, res) => {
     const started = Date.now();
     const record: ErpRequestRecord = {
@@ -356,7 +374,10 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
       status: 0,
       durationMs: 0,
     };
+    open.add(record);
+    const hungUp = new Promise<void>((resolve) => res.once('close', () => { if (!res.writableEnded) resolve(); }));
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      open.delete(record);
       record.status = status;
       record.durationMs = Date.now() - started;
       // Serialised before this request is recorded, so GET /__erp/requests does not list itself.
@@ -366,7 +387,7 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
       res.end(text);
     };
-    route(req, record).then(
+    route(req, record, hungUp).then(
       ([status, body, headers]) => answer(status, body, headers),
       (err) => {
         if (err instanceof HttpError) return answer(err.status, { message: err.message, ...err.extra });
@@ -429,6 +450,7 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     },
     emit,
     setFaults,
+    openRequests: () => [...open],
     setIntegrationUrl: (url) => {
       integrationUrl = url;
     },

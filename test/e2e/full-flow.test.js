@@ -114,8 +114,12 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
         const missing = numbers.filter((n) => !erp.state.ordersByNumber.has(n));
         const pending = await queueEntries('pending').catch(() => []);
         const dead = await queueEntries('dead').catch(() => []);
-        return `missing in the ERP: ${missing.join(', ')}\nretry queue: ${pending.length} waiting, ${dead.length} dead: `
-          + dead.slice(0, 5).map((d) => `${d.reason} ${d.history.at(-1)?.message}`).join(' | ');
+        const inFlight = await queueEntries('in-flight').catch(() => []);
+        const entry = (e) => `${e.message.payload?.increment_id ?? e.id} attempt ${e.attempt}, next ${new Date(e.nextAttemptAt).toISOString()}: `
+          + e.history.slice(-3).map((h) => h.message).join(' / ');
+        return `missing in the ERP: ${missing.join(', ')}\nretry queue: ${pending.length} waiting, ${inFlight.length} in flight, ${dead.length} dead\n`
+          + [...pending, ...inFlight].filter((e) => missing.includes(e.message.payload?.increment_id)).map(entry).join('\n')
+          + dead.slice(0, 5).map((d) => `\ndead: ${d.reason} ${d.history.at(-1)?.message}`).join('');
       },
     });
   }
@@ -380,6 +384,31 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
 
     await pressInject(stack, button('discard all dead letters'));
     await waitFor('the dead letters to be discarded', async () => (await queueEntries('dead')).length === 0, { timeoutMs: DEADLINE });
+  });
+
+  it('loses nothing when Node-RED stops while a retried order is on its way to the ERP', async function () {
+    // Polled only (no webhook): after its first failure the retry queue's entry is the order's only copy.
+    erp.setFaults({ failNextOrders: 100000, status: 503 });
+    const placed = await magento.placeOrders(2);
+    const raws = await Promise.all(placed.map((o) => magentoGet(`/orders/${o.entity_id}`)));
+    const numbers = splitByMapping(raws).valid.map((o) => o.increment_id);
+    assert.ok(numbers.length > 0, 'the sandbox placed no order that maps');
+    await waitFor('the orders to wait in the retry queue', async () => {
+      const pending = await queueEntries('pending');
+      return numbers.every((n) => pending.some((e) => e.message.payload?.increment_id === n));
+    }, { timeoutMs: DEADLINE });
+    // The next attempt hangs in the ERP; Node-RED stops under it, so that attempt never gets an answer.
+    erp.setFaults({ latencyMs: 120000 });
+    await waitFor('a retried attempt to be on its way to the ERP', async () => {
+      const open = new Set(erp.openRequests().map((r) => r.orderNumber));
+      const inFlight = await queueEntries('in-flight');
+      return numbers.some((n) => open.has(n) && inFlight.some((e) => e.message.payload?.increment_id === n));
+    }, { timeoutMs: DEADLINE });
+    await restartNodeRed(stack);
+    assert.ok(erp.requests.some((r) => r.abandoned && numbers.includes(r.orderNumber)), 'the ERP saw the stopped attempt hang up');
+    erp.setFaults({});
+    await waitForErpOrders(numbers, 'the orders whose attempt was cut off by the restart in the ERP');
+    assertExactlyOnce(numbers);
   });
 
   it('loses nothing across a restart: orders waiting for the ERP are sent once Node-RED is back', async function () {

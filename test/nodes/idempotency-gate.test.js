@@ -196,6 +196,55 @@ describe('magento-idempotency-gate node', function () {
     assert.strictEqual(again.dup.got[0].gate.result, 'E-R');
   });
 
+  it('a message the retry queue re-sends takes back the key its lost attempt held, even across a restart', async function () {
+    let { gate, passed, dup } = await load();
+    gate.receive({ idempotencyKey: 'Q', payload: 1, _retry: { id: 'entry-1' } });
+    await passed.until(1);
+    // That attempt is lost with the runtime: the key stays in flight under its lease.
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    await new Promise((r) => helper.startServer(r));
+    ({ gate, passed, dup } = await load());
+    gate.receive({ idempotencyKey: 'Q', payload: 'poll copy' });
+    gate.receive({ idempotencyKey: 'Q', payload: 'other entry', _retry: { id: 'entry-2' } });
+    await dup.until(2);
+    assert.deepStrictEqual(dup.got.map((m) => m.gate.status), ['in-flight', 'in-flight']);
+    gate.receive({ idempotencyKey: 'Q', payload: 'entry-1 again', _retry: { id: 'entry-1' } });
+    await passed.until(1);
+    assert.strictEqual(passed.got[0].payload, 'entry-1 again');
+    assert.strictEqual(passed.got[0]._gate.attempt, 2);
+  });
+
+  it('frees keys left in flight by the previous Node-RED process when it starts (SQLite)', async function () {
+    // What a process that stopped under its messages leaves behind: keys in flight, taken before this process started.
+    const { openIdempotencyStore } = require('../../dist/lib/stores');
+    const sqlite3 = require('sqlite3');
+    const path = require('path');
+    const seeded = openIdempotencyStore({ kind: 'sqlite', name: 'gate-orphans', directory: path.join(userDir, 'magento-erp') });
+    await seeded.acquire('kept', 600000);
+    await seeded.close();
+    const file = path.join(userDir, 'magento-erp', 'gate-orphans.sqlite');
+    const before = Math.floor(performance.timeOrigin) - 60000;
+    await new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(file, (err) => {
+        if (err) return reject(err);
+        db.run("INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts) VALUES ('O', 'in-flight', 't-old', ?, ?, ?, 1)",
+          [before, before, Date.now() + 600000], (e) => db.close(() => (e ? reject(e) : resolve())));
+      });
+    });
+    const { gate, passed, dup } = await load({ keySpace: 'orphans' });
+    gate.receive({ idempotencyKey: 'O', payload: 'retry after the restart' });
+    gate.receive({ idempotencyKey: 'kept', payload: 'taken in this process' });
+    await passed.until(1);
+    await dup.until(2);
+    assert.strictEqual(passed.got[0].payload, 'retry after the restart');
+    assert.strictEqual(passed.got[0]._gate.attempt, 2);
+    // The freed key is reported once, so the flow can fetch that work again; the key taken now stays in flight.
+    const orphaned = dup.got.filter((m) => m.gate.status === 'orphaned');
+    assert.deepStrictEqual(orphaned.map((m) => [m.topic, m.idempotencyKey, m.gate.key, m.gate.attempts]), [['orphaned', 'O', 'O', 1]]);
+    assert.deepStrictEqual(dup.got.filter((m) => m.gate.status === 'in-flight').map((m) => m.payload), ['taken in this process']);
+  });
+
   it('a bad key template is a configuration error; messages go to output 3', async function () {
     const { gate, err } = await load({ keyFrom: 'template', keyTemplate: '{{#payload}}x{{/payload}}' });
     gate.receive({ payload: {} });

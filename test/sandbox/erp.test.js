@@ -17,9 +17,10 @@ function assertSchema(name, data) {
   assert.ok(result.valid, `not a valid ${name}: ${JSON.stringify(result.problems)}`);
 }
 
-async function call(base, method, route, { body, headers = {} } = {}) {
+async function call(base, method, route, { body, headers = {}, signal } = {}) {
   const res = await fetch(base + route, {
     method,
+    signal,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
@@ -204,6 +205,24 @@ describe('demo ERP', function () {
       assert.match(bad.body.message, /^status:/);
       const cleared = await call(erp.url, 'POST', '/__erp/faults', { body: {} });
       assert.deepStrictEqual(cleared.body, { failNextOrders: 0, status: 503, latencyMs: 0 });
+    });
+    it('lists a request held by the latency fault as open; a client that hangs up meanwhile books nothing', async function () {
+      erp.setFaults({ latencyMs: 60000 });
+      const controller = new AbortController();
+      const posting = call(erp.url, 'POST', '/orders', { body: order('100000011'), headers: { 'idempotency-key': 'h' }, signal: controller.signal })
+        .then(() => 'answered', (err) => err.name);
+      for (let i = 0; i < 400 && !erp.openRequests().some((r) => r.orderNumber === '100000011'); i++) await new Promise((r) => setTimeout(r, 10));
+      const open = erp.openRequests().find((r) => r.orderNumber === '100000011');
+      assert.ok(open, 'the held request is listed as open, with its order number');
+      assert.strictEqual(open.idempotencyKey, 'h');
+      controller.abort();
+      assert.strictEqual(await posting, 'AbortError');
+      for (let i = 0; i < 400 && erp.openRequests().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      erp.setFaults({});
+      const record = erp.requests.find((r) => r.orderNumber === '100000011');
+      assert.ok(record && record.abandoned, 'recorded as abandoned');
+      assert.strictEqual(record.status, 499);
+      assert.ok(!erp.state.ordersByNumber.has('100000011'), 'nothing booked');
     });
   });
 

@@ -67,6 +67,52 @@ describe('stores: idempotency store', function () {
         assert.strictEqual((await store.acquire('k4', 60000)).outcome, 'in-flight');
       });
 
+      it('a holder takes its own in-flight key again (its earlier attempt is gone); another holder, or none, cannot', async function () {
+        const first = await store.acquire('k6', 60000, 'retry:entry-1');
+        assert.strictEqual(first.outcome, 'acquired');
+        assert.strictEqual(first.record.holder, 'retry:entry-1');
+        assert.strictEqual((await store.acquire('k6', 60000)).outcome, 'in-flight');
+        assert.strictEqual((await store.acquire('k6', 60000, 'retry:entry-2')).outcome, 'in-flight');
+        const again = await store.acquire('k6', 60000, 'retry:entry-1');
+        assert.strictEqual(again.outcome, 'acquired');
+        assert.notStrictEqual(again.token, first.token);
+        assert.strictEqual(again.record.attempts, 2);
+        // The old attempt's token no longer holds the key; the new one commits.
+        assert.strictEqual(await store.release('k6', first.token), 'stale');
+        assert.strictEqual((await store.commit('k6', again.token, 'ok', 60000)).outcome, 'committed');
+        // Done stays done, whoever asks.
+        assert.strictEqual((await store.acquire('k6', 60000, 'retry:entry-1')).outcome, 'done');
+        // A key taken without a holder is not taken over by one.
+        await store.acquire('k7', 60000);
+        assert.strictEqual((await store.acquire('k7', 60000, 'retry:entry-1')).outcome, 'in-flight');
+        await assert.rejects(store.acquire('k8', 60000, ''), /holder/);
+      });
+
+      it('ends the leases of keys taken before a time (a previous process), only where no other process shares the store', async function () {
+        if (kind === 'redis') {
+          assert.strictEqual(store.endLeasesTakenBefore, undefined, 'a shared store must not free keys other instances may hold');
+          return;
+        }
+        const old = await store.acquire('k9', 600000);
+        const done = await store.acquire('k10', 600000);
+        await store.commit('k10', done.token, 'ok', 600000);
+        assert.deepStrictEqual(await store.endLeasesTakenBefore(old.record.updatedAt - 1), [], 'a key taken later keeps its lease');
+        await delay(5);
+        const cut = Date.now();
+        await delay(5);
+        const later = await store.acquire('k11', 600000);
+        const ended = await store.endLeasesTakenBefore(cut);
+        assert.deepStrictEqual(ended.map((r) => [r.key, r.state, r.attempts]), [['k9', 'in-flight', 1]]);
+        assert.ok(ended[0].leaseUntil <= Date.now());
+        assert.deepStrictEqual(await store.endLeasesTakenBefore(cut), [], 'ended once');
+        const again = await store.acquire('k9', 600000);
+        assert.strictEqual(again.outcome, 'acquired');
+        assert.strictEqual(again.record.attempts, 2);
+        assert.strictEqual((await store.acquire('k10', 600000)).outcome, 'done');
+        assert.strictEqual((await store.acquire('k11', 600000)).outcome, 'in-flight');
+        assert.strictEqual(await store.release('k11', later.token), 'released');
+      });
+
       it('done keys expire after their TTL', async function () {
         const a = await store.acquire('k5', 60000);
         await store.commit('k5', a.token, null, 40);
@@ -112,6 +158,33 @@ describe('stores: idempotency store', function () {
     assert.strictEqual((await b.acquire('order_2', 60000)).outcome, 'in-flight');
     assert.strictEqual(await b.release('order_2', held.token), 'released');
     await b.close();
+  });
+
+  it('sqlite: a gate file written before holders existed gets the column and keeps its keys', async function () {
+    const sqlite3 = require('sqlite3');
+    const { sqliteFile } = require('../../dist/lib/stores/sqlite-db');
+    const options = env.options('sqlite', 'gate-old-file');
+    const file = sqliteFile(options.directory, 'gate-old-file');
+    await new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(file, (err) => {
+        if (err) return reject(err);
+        db.exec(`CREATE TABLE gate (key TEXT PRIMARY KEY, state TEXT NOT NULL, token TEXT, result TEXT, created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL, lease_until INTEGER, expires_at INTEGER, attempts INTEGER NOT NULL DEFAULT 1);
+          INSERT INTO gate VALUES ('order_9', 'done', NULL, '{"erpOrderId":"E9"}', 1, 1, NULL, ${Date.now() + 3600000}, 1);`,
+        (e) => db.close(() => (e ? reject(e) : resolve())));
+      });
+    });
+    const store = openIdempotencyStore(options);
+    try {
+      const old = await store.acquire('order_9', 60000, 'retry:x');
+      assert.strictEqual(old.outcome, 'done');
+      assert.deepStrictEqual(old.record.result, { erpOrderId: 'E9' });
+      const held = await store.acquire('order_10', 60000, 'retry:x');
+      assert.strictEqual(held.outcome, 'acquired');
+      assert.strictEqual((await store.acquire('order_10', 60000, 'retry:x')).outcome, 'acquired');
+    } finally {
+      await store.close();
+    }
   });
 
   it('redis: two separate connections (two instances) racing on one key: exactly one passes', async function () {
