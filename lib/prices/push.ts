@@ -68,6 +68,8 @@ export class PricePush {
     this.pipeline = new PushPipeline<PriceUpdate>({
       windowMs: this.options.windowMs,
       maxBuffered: this.options.maxBuffered,
+      // What arrives while a round is being sent coalesces per SKU/store/type and goes as one round after it.
+      coalesceWhileSending: true,
       guard,
       dispatch: this.dispatcher(),
       onBatch: (batch) => this.emit(batch),
