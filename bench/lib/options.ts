@@ -15,7 +15,11 @@ export interface BenchOptions {
   /** Updates per HTTP post into Node-RED for the push workloads (an ERP sends batches, not single rows). */
   chunk: number;
   seed: number;
-  /** Which order-export variants to run (raw, pack, hand; all by default): a profile of one at a time. */
+  /**
+   * Which order-export variants to run (raw, pack, hand by default): a profile of one at a time. `lean-erp`
+   * (diagnostic, never by default): the pack flow with the ERP call made by plain `http.request` in one
+   * function node instead of function → core http request → function, what a lean ERP call would save.
+   */
   variants: Set<string>;
   /** Which workloads to run (orders, stock, prices, webhooks). */
   only: Set<string>;
@@ -24,7 +28,8 @@ export interface BenchOptions {
 }
 
 export const WORKLOADS = ['orders', 'stock', 'prices', 'webhooks'] as const;
-export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
+export const ORDER_VARIANTS = ['raw', 'pack', 'hand', 'lean-erp'] as const;
+const DEFAULT_ORDER_VARIANTS = ['raw', 'pack', 'hand'];
 
 const DEFAULTS = {
   orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 5_000, connections: 200, pageSize: 100, chunk: 1_000, seed: 7,
@@ -59,7 +64,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const orders = num('orders', base.orders, 1);
   const only = new Set((given.get('only') ?? WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
   for (const w of only) if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: "${w}" is not one of ${WORKLOADS.join(', ')}`);
-  const variants = new Set((given.get('variants') ?? ORDER_VARIANTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  const variants = new Set((given.get('variants') ?? DEFAULT_ORDER_VARIANTS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
   for (const v of variants) if (!(ORDER_VARIANTS as readonly string[]).includes(v)) throw new Error(`--variants: "${v}" is not one of ${ORDER_VARIANTS.join(', ')}`);
   const pageSize = num('pageSize', base.pageSize, 1);
   if (pageSize > 300) throw new Error('--pageSize: Magento refuses a searchCriteria pageSize above 300');

@@ -3,7 +3,8 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 
-export type Role = 'pack' | 'hand-built' | 'raw client' | 'bare server';
+/** `diagnostic`: a variant that answers a question (what would X save), outside the targets. */
+export type Role = 'pack' | 'hand-built' | 'raw client' | 'bare server' | 'diagnostic';
 
 export interface Row {
   workload: 'order export' | 'stock push' | 'price push' | 'webhook ingest';
