@@ -46,6 +46,12 @@ const SQL = {
   // Files made before gates knew holders (0.1.0) get the column.
   addHolder: 'ALTER TABLE gate ADD COLUMN holder TEXT',
   del: 'DELETE FROM gate WHERE key = ?',
+  // Fast paths, one statement for the common case; anything else falls back to read, rule, write.
+  insertNew: `INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
+    VALUES (?, 'in-flight', ?, ?, ?, ?, 1, ?) ON CONFLICT (key) DO NOTHING RETURNING key`,
+  commitHeld: `UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = ?1, updated_at = ?2,
+    expires_at = ?3 WHERE key = ?4 AND state = 'in-flight' AND token = ?5 AND lease_until > ?2 RETURNING *`,
+  releaseHeld: "DELETE FROM gate WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   endLeases: `UPDATE gate SET lease_until = ?1 WHERE rowid IN (
     SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 ORDER BY updated_at LIMIT ?3) RETURNING *`,
   renew: "UPDATE gate SET lease_until = ?, updated_at = ? WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
@@ -106,7 +112,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     const token = randomUUID();
     await this.ready;
     return this.db.transaction(async (tx) => {
-      const { result, write: record } = acquireRule(await read(tx, key), key, Date.now(), lease, token, holder);
+      const now = Date.now();
+      // A key never seen (or purged): one statement.
+      if ((await tx.all(SQL.insertNew, [key, token, now, now, now + lease, holder ?? null])).length === 1) {
+        const record: GateRecord = { key, state: 'in-flight', token, createdAt: now, updatedAt: now, leaseUntil: now + lease, attempts: 1 };
+        if (holder !== undefined) record.holder = holder;
+        return { outcome: 'acquired', token, record };
+      }
+      const { result, write: record } = acquireRule(await read(tx, key), key, now, lease, token, holder);
       if (record) await write(tx, record);
       return result;
     });
@@ -117,7 +130,13 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     const ttl = checkTtl(ttlMs, 'ttlMs') ?? 1;
     await this.ready;
     return this.db.transaction(async (tx) => {
-      const out = commitRule(await read(tx, key), key, Date.now(), token, result, ttl);
+      const now = Date.now();
+      if (token !== undefined) {
+        // The holder commits its own live key: one statement.
+        const rows = await tx.all<Row>(SQL.commitHeld, [result === undefined ? null : canonicalJson(result), now, now + ttl, key, token]);
+        if (rows.length === 1) return { outcome: 'committed' as const, record: fromRow(rows[0])! };
+      }
+      const out = commitRule(await read(tx, key), key, now, token, result, ttl);
       if (out.write) await write(tx, out.write);
       return { outcome: out.outcome, record: out.record };
     });
@@ -127,7 +146,9 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     checkKey(key);
     await this.ready;
     return this.db.transaction(async (tx) => {
-      const outcome = releaseRule(await read(tx, key), Date.now(), token);
+      const now = Date.now();
+      if (token !== undefined && (await tx.run(SQL.releaseHeld, [key, token, now])).changes === 1) return 'released';
+      const outcome = releaseRule(await read(tx, key), now, token);
       if (outcome === 'released') await tx.run(SQL.del, [key]);
       return outcome;
     });
