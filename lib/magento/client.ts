@@ -4,6 +4,7 @@
  * queues calls under the store's concurrency and rate limits, pages lists by `total_count`, turns every
  * failure into a MagentoError and reports each call (without secrets) to `onCall` listeners.
  */
+import { isAscii } from 'buffer';
 import http from 'http';
 import https from 'https';
 import axios, { AxiosInstance } from 'axios';
@@ -128,7 +129,9 @@ class RestClient implements MagentoClient {
       httpsAgent: this.httpsAgent,
       // Every status comes back as an answer: we build the error ourselves, without the request config.
       validateStatus: () => true,
-      responseType: 'text',
+      // Bytes, decoded here (textOf): Magento's JSON is ASCII (non-ASCII characters escaped as \uXXXX), which
+      // reads as Latin-1 at copy speed; a UTF-8 decode of a 1 MB page of orders costs milliseconds.
+      responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
       decompress: true,
@@ -287,7 +290,7 @@ class RestClient implements MagentoClient {
             method: req.method, url, headers, timeout: timeoutMs, signal: req.signal,
             data: req.body === undefined ? undefined : JSON.stringify(req.body),
           });
-          answer = { status: res.status, data: parseBody(res.data), headers: { ...(res.headers as Record<string, unknown>) } };
+          answer = { status: res.status, data: parseBody(textOf(res.data)), headers: { ...(res.headers as Record<string, unknown>) } };
         } catch (err) {
           throw toMagentoError(err, ctx);
         }
@@ -328,6 +331,14 @@ class RestClient implements MagentoClient {
       }
     }
   }
+}
+
+/** The body as text: Latin-1 when every byte is ASCII (the same text, decoded at copy speed), else UTF-8 without a BOM. */
+export function textOf(data: unknown): unknown {
+  if (!Buffer.isBuffer(data)) return data;
+  if (isAscii(data)) return data.toString('latin1');
+  const text = data.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function parseBody(data: unknown): unknown {

@@ -267,6 +267,28 @@ describe('Magento REST client', function () {
     assert.match(redirect.message, /https:\/\/www\.example\.com/);
   });
 
+  it('reads Magento\'s ASCII JSON (\\u escapes) and UTF-8 JSON (with or without a BOM) as the same text', async function () {
+    const name = 'Crème brûlée – 東京 😀';
+    const bodies = [
+      // Magento's renderer escapes every non-ASCII character: the body is plain ASCII.
+      Buffer.from(JSON.stringify({ name }).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), 'latin1'),
+      Buffer.from(JSON.stringify({ name }), 'utf8'),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ name }), 'utf8')]),
+    ];
+    let n = 0;
+    handler = (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(bodies[n++]);
+    };
+    const c = make({ auth: { type: 'bearer', token: 'bearer-token-0001' } });
+    for (let i = 0; i < bodies.length; i++) {
+      assert.deepStrictEqual(await c.request({ method: 'GET', path: '/store/storeConfigs' }), { name }, `body ${i}`);
+    }
+    // A body that is not JSON still comes back as its text (here: the HTML check names it).
+    handler = (req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('plain words – ok'); };
+    assert.strictEqual(await c.request({ method: 'GET', path: '/store/storeConfigs' }), 'plain words – ok');
+  });
+
   it('an HTML page with 200 is an error, not data', async function () {
     handler = (req, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end('<!DOCTYPE html><html></html>'); };
     make({ auth: { type: 'none' } });
