@@ -54,6 +54,26 @@ describe('audit log', function () {
     await reader.close();
   });
 
+  it('a large batch goes in whole, every row intact and in the order recorded', async function () {
+    const log = new AuditLog({ directory: dir, batchSize: 1000, flushMs: 10_000 });
+    // 203 rows: three inserts of 64 rows and 8 + 2 + 1 for the rest.
+    const n = 203;
+    for (let i = 0; i < n; i++) {
+      log.record(call({ entityId: String(i), idempotencyKey: i % 2 ? `order_${i}` : undefined, status: i % 7 ? 200 : 503, error: i % 7 ? undefined : `failed ${i}`, errorClass: i % 7 ? undefined : 'transient' }));
+    }
+    await log.flush();
+    const rows = (await log.query({ limit: 1000 })).reverse();
+    assert.strictEqual(rows.length, n);
+    rows.forEach((r, i) => {
+      assert.strictEqual(r.entityId, String(i));
+      assert.strictEqual(r.idempotencyKey, i % 2 ? `order_${i}` : undefined);
+      assert.strictEqual(r.status, i % 7 ? 200 : 503);
+      assert.strictEqual(r.error, i % 7 ? undefined : `failed ${i}`);
+      if (i > 0) assert.ok(r.id > rows[i - 1].id, 'ids follow the order the calls were recorded in');
+    });
+    await log.close();
+  });
+
   it('survives closing and reopening; purges by retention', async function () {
     const clock = sinon.useFakeTimers({ now: Date.parse('2024-06-01T00:00:00Z'), toFake: ['Date'] });
     try {
