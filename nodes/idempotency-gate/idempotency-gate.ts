@@ -29,6 +29,7 @@ interface GateConfig {
   ttl?: string | number;
   ttlUnit?: 'hours' | 'days';
   commitOnReturn?: boolean;
+  freeOrphans?: boolean;
   resultProperty?: string;
   keySpace?: string;
   storeKind?: string;
@@ -80,11 +81,12 @@ export = function (RED: any) {
     }
 
     // Keys still in flight from before this process started were held by messages that died with the old
-    // process (Node-RED stopped or crashed under them): free them before the first message is checked, so
-    // their retries pass now instead of after the lease, and report each on output 2 (status "orphaned")
-    // once the flows have started, so the flow can fetch that work again. Only for stores no other process uses.
+    // process (Node-RED stopped or crashed under them) - if the flow releases keys before parking messages
+    // elsewhere, which is why it is a choice. Freed before the first message is checked, so their retries pass
+    // now instead of after the lease, and each reported on output 2 (status "orphaned") once the flows have
+    // started, so the flow can fetch that work again. Only for stores no other process uses.
     let orphans: GateRecord[] = [];
-    const orphansFreed: Promise<void> = store?.endLeasesTakenBefore
+    const orphansFreed: Promise<void> = config.freeOrphans === true && store?.endLeasesTakenBefore
       ? store.endLeasesTakenBefore(Math.floor(performance.timeOrigin)).then((records) => {
         orphans = records;
         if (records.length > 0) node.log(RED._('magento-idempotency-gate.info.orphans', { count: records.length }));
