@@ -12,6 +12,7 @@ import {
 } from '../../lib/orders';
 import { openKeyValueStore, type KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from '../shared/failure';
+import { watchHandover } from '../shared/handover-hooks';
 
 interface ReadOrdersConfig {
   id: string;
@@ -140,48 +141,8 @@ export = function (RED: any) {
     // Back-pressure: an order is taken over when every node wired to output 1 completed it (done()). The
     // next page is fetched only once there is room for it, so a slow flow holds the reader, not memory.
     const handover = new Handover<undefined>();
-    const hooks = RED.hooks;
-    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
-    const hookLabel = `magentoReadOrders${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
-    /** Destinations whose input handler takes no done() (e.g. core switch): they take an order on receipt. */
-    const takesOnReceipt = new Set<string>();
-    if (hooksAvailable) {
-      hooks.add(`onComplete.${hookLabel}`, (ev: { msg?: { _msgid?: string }; node?: { id?: string } }) => {
-        const id = ev?.msg?._msgid;
-        const by = ev?.node?.id;
-        // An error completion counts too: the node took the order (a Catch node has it now).
-        if (id && by && handover.inFlight > 0) handover.complete(id, by);
-      });
-    }
-    /**
-     * Only when a destination takes orders on receipt: a postReceive hook runs for every message any
-     * node of the runtime receives, so it is added once one is needed, not by default.
-     */
-    let receiptHooked = false;
-    function hookReceipts(): void {
-      if (receiptHooked || !hooksAvailable || takesOnReceipt.size === 0) return;
-      receiptHooked = true;
-      hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
-        const id = ev?.msg?._msgid;
-        const by = ev?.destination?.id;
-        if (id && by && handover.inFlight > 0 && takesOnReceipt.has(by)) handover.complete(id, by);
-      });
-    }
-
-    /** The deployed nodes wired to the orders output (messages to a missing node are never completed). */
-    function destinations(): string[] {
-      const wired: unknown = Array.isArray(node.wires) ? node.wires[0] : undefined;
-      if (!Array.isArray(wired)) return [];
-      const ids = [...new Set(wired.filter((id): id is string => typeof id === 'string' && Boolean(RED.nodes.getNode(id))))];
-      takesOnReceipt.clear();
-      for (const id of ids) {
-        // Node-RED counts the input handlers declaring done (msg, send, done); a node with none never
-        // completes a message, so its receipt is the take-over (a subflow instance, core switch, old nodes).
-        const expected = RED.nodes.getNode(id)?._expectedDoneCount;
-        if (typeof expected === 'number' && expected === 0) takesOnReceipt.add(id);
-      }
-      return ids;
-    }
+    // An error completion counts too: the node took the order (a Catch node has it now).
+    const handoverHooks = watchHandover(RED, node, 'magentoReadOrders', handover);
 
     /** One polling (or backfill) run: pages streamed, each handed on before the cursor moves past it. */
     async function runRead(msg: NodeMessage, send: (out: unknown) => void, since: string | undefined): Promise<void> {
@@ -202,8 +163,7 @@ export = function (RED: any) {
       }
       const startedAt = new Date().toISOString();
       const limit = maxInFlight > 0 ? maxInFlight : pageSize;
-      const targets = hooksAvailable ? destinations() : [];
-      hookReceipts();
+      const targets = handoverHooks.available ? handoverHooks.destinations() : [];
       // Without runtime hooks or wires nothing reports a take-over: an order counts as taken once sent.
       const tracked = targets.length > 0;
       let unconfirmed = 0;
@@ -342,10 +302,7 @@ export = function (RED: any) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       aborter.abort();
-      if (hooksAvailable && typeof hooks.remove === 'function') {
-        hooks.remove(`onComplete.${hookLabel}`);
-        if (receiptHooked) hooks.remove(`postReceive.${hookLabel}`);
-      }
+      handoverHooks.remove();
       handover.clear();
       lock.idle().catch(() => undefined).then(async () => {
         try {

@@ -5,6 +5,7 @@
  * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
  */
 import { envLookup } from '../shared/env';
+import { watchHandover } from '../shared/handover-hooks';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
 import {
@@ -186,55 +187,7 @@ export = function (RED: any) {
     // The flow took an event over when every node wired to the output completed its message (done()
     // without error) — or, for a node whose input handler takes no done() (core switch, a subflow),
     // received it. A failed hand-over keeps the event in the journal: it is emitted again at the next start.
-    const hooks = RED.hooks;
-    const hooksAvailable = Boolean(hooks && typeof hooks.add === 'function');
-    const hookLabel = `magentoWebhookIn${String(node.id).replace(/[^A-Za-z0-9]/g, '')}`;
-    /** Destinations that take a message on receipt (no done() in their input handler). */
-    const takesOnReceipt = new Set<string>();
-    if (hooksAvailable) {
-      hooks.add(`onComplete.${hookLabel}`, (ev: { msg?: { _msgid?: string }; error?: unknown; node?: { id?: string } }) => {
-        const id = ev?.msg?._msgid;
-        const by = ev?.node?.id;
-        if (!id || !by || handover.inFlight === 0) return;
-        if (ev.error !== undefined && ev.error !== null) {
-          handover.fail(id, by);
-          return;
-        }
-        const taken = handover.complete(id, by);
-        if (taken) complete(taken.value);
-      });
-    }
-    /** Node-RED runs a postReceive hook for every message of the runtime: added only once a destination needs it. */
-    let receiptHooked = false;
-    function hookReceipts(): void {
-      if (receiptHooked || !hooksAvailable || takesOnReceipt.size === 0) return;
-      receiptHooked = true;
-      hooks.add(`postReceive.${hookLabel}`, (ev: { msg?: { _msgid?: string }; destination?: { id?: string } }) => {
-        const id = ev?.msg?._msgid;
-        const by = ev?.destination?.id;
-        if (!id || !by || handover.inFlight === 0 || !takesOnReceipt.has(by)) return;
-        const taken = handover.complete(id, by);
-        if (taken) complete(taken.value);
-      });
-    }
-
-    /** The deployed nodes wired to the output (a message to a missing node is never completed). */
-    function destinations(): string[] {
-      const wired: unknown = Array.isArray(node.wires) ? node.wires[0] : undefined;
-      if (!Array.isArray(wired)) return [];
-      const ids: string[] = [];
-      for (const id of wired) {
-        if (typeof id !== 'string' || ids.includes(id)) continue;
-        const target = RED.nodes.getNode(id);
-        if (!target) continue;
-        ids.push(id);
-        // Node-RED counts the input handlers declaring done (msg, send, done); with none, receipt is the take-over.
-        if (target._expectedDoneCount === 0) takesOnReceipt.add(id);
-        else takesOnReceipt.delete(id);
-      }
-      hookReceipts();
-      return ids;
-    }
+    const handoverHooks = watchHandover(RED, node, 'magentoWebhookIn', handover, { errorsFail: true, onTaken: complete });
 
     /** Hands an accepted event to the flow; the journal entry goes once the flow took it over. */
     function emit(event: WebhookEvent | JournaledEvent, entryId: string, extra: Record<string, unknown> = {}): void {
@@ -246,7 +199,7 @@ export = function (RED: any) {
       if (event.timestamp !== undefined) msg.webhookTimestamp = event.timestamp;
       // Without runtime hooks (very old runtimes) or wires nothing tells us when the flow took the event:
       // drop the entry once sent, or every restart would emit it again.
-      const tracked = hooksAvailable && handover.track(msgid, destinations(), entryId);
+      const tracked = handoverHooks.available && handover.track(msgid, handoverHooks.destinations(), entryId);
       node.send(msg);
       if (!tracked) complete(entryId);
     }
@@ -364,10 +317,7 @@ export = function (RED: any) {
       closed = true;
       if (statusTimer) clearTimeout(statusTimer);
       RED.events?.removeListener?.('flows:started', replay);
-      if (hooksAvailable && typeof hooks.remove === 'function') {
-        hooks.remove(`onComplete.${hookLabel}`);
-        if (receiptHooked) hooks.remove(`postReceive.${hookLabel}`);
-      }
+      handoverHooks.remove();
       handover.clear();
       const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
       for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
