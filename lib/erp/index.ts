@@ -1,0 +1,6 @@
+export {
+  classifyErpAnswer, createErpClient, erpOperationOf, parseErpBaseUrl, ERP_METHODS,
+  type ErpAnswer, type ErpCallRecord, type ErpClient, type ErpClientOptions, type ErpExchange, type ErpMethod,
+  type ErpRequest, type ErpResult, type ErpVerdict,
+} from './request';
+export { checkErpPath, checkIdempotencyKey, erpSettingsFromConfig, parsePassStatuses, type ErpRequestForm, type ErpRequestSettings } from './settings';

@@ -1,0 +1,308 @@
+'use strict';
+const assert = require('assert');
+const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
+const { createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey } = require('../../dist/lib/erp/index.js');
+const { order, startScriptedServer } = require('./support');
+
+const TOKEN = 'erp-secret-token-4711';
+
+describe('ERP client (lib/erp)', function () {
+  describe('classifyErpAnswer (pure)', function () {
+    const exchange = (status, extra = {}) => ({ method: 'POST', path: '/orders', operation: 'erp.orders.create', idempotencyKey: 'order_1', answer: { status, headers: {}, body: {} }, ...extra });
+
+    it('maps statuses as the whole pack does: 2xx ok, 408/429/5xx transient, 401/403 auth, 404 not-found, 400/422 validation, other permanent', function () {
+      const table = {
+        200: 'ok', 201: 'ok', 204: 'ok', 408: 'transient', 429: 'transient', 500: 'transient', 503: 'transient',
+        401: 'auth', 403: 'auth', 404: 'not-found', 400: 'validation', 422: 'validation', 409: 'permanent', 302: 'permanent', 410: 'permanent',
+      };
+      for (const [status, expected] of Object.entries(table)) {
+        const v = classifyErpAnswer(exchange(Number(status)));
+        assert.strictEqual(v.ok ? 'ok' : v.error.errorClass, expected, `status ${status}`);
+      }
+    });
+
+    it('passes listed statuses as answers', function () {
+      assert.strictEqual(classifyErpAnswer(exchange(409), { passStatuses: [409] }).ok, true);
+      assert.strictEqual(classifyErpAnswer(exchange(412), { passStatuses: [409] }).ok, false);
+    });
+
+    it('makes no answer transient with the network code, and names method, path and key in a FailureInfo', function () {
+      const v = classifyErpAnswer({ method: 'PUT', path: '/orders/5?x=1', operation: 'erp.orders.replace', idempotencyKey: 'k1', error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } });
+      assert.strictEqual(v.ok, false);
+      const f = v.error.toJSON();
+      assert.strictEqual(f.errorClass, 'transient');
+      assert.strictEqual(f.code, 'ECONNREFUSED');
+      assert.strictEqual(f.target, 'erp');
+      assert.strictEqual(f.operation, 'erp.orders.replace');
+      assert.strictEqual(f.message, 'PUT /orders/5 (k1): no answer from the ERP (connect ECONNREFUSED)');
+      assert.ok(!Number.isNaN(Date.parse(f.time)));
+    });
+
+    it('takes Retry-After (seconds or a date) and errors[] from the answer', function () {
+      const now = Date.parse('2025-01-01T00:00:00Z');
+      const a = classifyErpAnswer(exchange(429, { answer: { status: 429, headers: { 'retry-after': '12' }, body: { message: 'slow down' } } })).error.toJSON();
+      assert.strictEqual(a.retryAfterMs, 12000);
+      assert.strictEqual(a.message, 'POST /orders (order_1): the ERP answered 429 (slow down)');
+      const b = classifyErpAnswer(exchange(503, { answer: { status: 503, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:30 GMT' }, body: '' } }), { now }).error.toJSON();
+      assert.strictEqual(b.retryAfterMs, 30000);
+      const problems = [{ field: '/items/0/qty', reason: 'must be a number' }];
+      const c = classifyErpAnswer(exchange(400, { answer: { status: 400, headers: {}, body: { message: 'bad order', errors: problems } } })).error.toJSON();
+      assert.strictEqual(c.errorClass, 'validation');
+      assert.deepStrictEqual(c.details, { problems });
+    });
+
+    it('names operations after the first path segment and the verb', function () {
+      assert.strictEqual(erpOperationOf('POST', '/orders'), 'erp.orders.create');
+      assert.strictEqual(erpOperationOf('GET', '/orders/12?x=1'), 'erp.orders.get');
+      assert.strictEqual(erpOperationOf('PATCH', '/'), 'erp.root.update');
+    });
+  });
+
+  describe('erpSettingsFromConfig (the node form)', function () {
+    const env = { ERP_URL: 'http://127.0.0.1:9/api/', ERP_TOKEN: 'tok-from-env' };
+    const lookup = (n) => env[n];
+
+    it('expands ${ENV} in the URL and token and takes the defaults', function () {
+      const s = erpSettingsFromConfig({ url: '${ERP_URL}' }, { token: '${ERP_TOKEN}' }, lookup);
+      assert.deepStrictEqual(s, {
+        client: { baseUrl: 'http://127.0.0.1:9/api/', token: 'tok-from-env', timeoutMs: 30000, maxSockets: 100, keyHeader: 'Idempotency-Key', passStatuses: [] },
+        method: 'POST', path: '/orders', bodyProperty: 'payload', keyHeader: 'Idempotency-Key',
+      });
+      const t = erpSettingsFromConfig({ url: 'https://erp.example.com', method: 'put', path: '/v2/orders', bodyProperty: 'erpOrder', keyHeader: '', passStatuses: '409, 412', timeout: '2.5', maxConnections: '8' }, {}, lookup);
+      assert.deepStrictEqual([t.method, t.path, t.bodyProperty, t.keyHeader, t.client.passStatuses, t.client.timeoutMs, t.client.maxSockets, t.client.token], ['PUT', '/v2/orders', 'erpOrder', '', [409, 412], 2500, 8, undefined]);
+    });
+
+    it('names the field of every wrong setting', function () {
+      const cases = [
+        [{ url: '' }, 'url', /base URL is required/],
+        [{ url: '${NOPE}' }, 'url', /environment variable NOPE is not set/],
+        [{ url: 'ftp://x' }, 'url', /http:\/\/ or https:\/\//],
+        [{ url: 'http://u:p@x' }, 'url', /user or password/],
+        [{ url: 'http://x', method: 'HEAD' }, 'method', /not one of POST, PUT, PATCH, GET, DELETE/],
+        [{ url: 'http://x', path: 'orders' }, 'path', /single \//],
+        [{ url: 'http://x', path: '/a/../b' }, 'path', /\.\./],
+        [{ url: 'http://x', bodyProperty: 'a b' }, 'bodyProperty', /not a message property/],
+        [{ url: 'http://x', keyHeader: 'Idem Key' }, 'keyHeader', /not an HTTP header name/],
+        [{ url: 'http://x', keyHeader: 'Authorization' }, 'keyHeader', /set by the node/],
+        [{ url: 'http://x', passStatuses: '409,abc' }, 'passStatuses', /"abc" is not an HTTP status/],
+        [{ url: 'http://x', timeout: '0' }, 'timeout', /from 0.001 to 3600/],
+        [{ url: 'http://x', maxConnections: '1.5' }, 'maxConnections', /whole number/],
+      ];
+      for (const [form, field, reason] of cases) {
+        assert.throws(() => erpSettingsFromConfig(form, {}, lookup), (err) => err.field === field && reason.test(err.message) && err.message.startsWith(`${field}: `), JSON.stringify(form));
+      }
+    });
+
+    it('checks a message\'s path and key', function () {
+      assert.strictEqual(checkErpPath('/orders/1?x=2', 'msg.erpPath'), '/orders/1?x=2');
+      assert.throws(() => checkErpPath('http://evil/x', 'msg.erpPath'), /msg.erpPath: must start with a single \//);
+      assert.throws(() => checkErpPath('//evil/x', 'msg.erpPath'), /single \//);
+      assert.throws(() => checkErpPath('/a b', 'msg.erpPath'), /spaces or control/);
+      assert.strictEqual(checkIdempotencyKey(12), '12');
+      assert.throws(() => checkIdempotencyKey(undefined), (e) => e.field === 'msg.idempotencyKey' && e.errorClass === 'validation' && /is missing/.test(e.message));
+      assert.throws(() => checkIdempotencyKey('a\r\nX: y'), /printable ASCII/);
+      assert.throws(() => checkIdempotencyKey({}), /text or a number/);
+    });
+  });
+
+  describe('against the demo ERP', function () {
+    let erp;
+    let client;
+    const records = [];
+    before(async function () {
+      erp = await startDemoErp({ port: 0, host: '127.0.0.1', token: TOKEN });
+    });
+    after(async function () { if (erp) await erp.close(); });
+    beforeEach(function () {
+      erp.reset();
+      records.length = 0;
+      client = createErpClient({ baseUrl: erp.url, token: TOKEN, passStatuses: [] });
+      client.onCall((r) => records.push(r));
+    });
+    afterEach(async function () { await client.close(); });
+
+    it('creates an order once: bearer token and Idempotency-Key sent, the repeat answered from the first, audited without secrets', async function () {
+      const first = await client.send({ path: '/orders', body: order('100000001'), idempotencyKey: 'order_100000001' });
+      assert.strictEqual(first.ok, true, first.error && first.error.message);
+      assert.ok(first.answer.status >= 200 && first.answer.status < 300);
+      assert.match(first.answer.body.erp_order_id, /\S/);
+      const again = await client.send({ path: '/orders', body: order('100000001'), idempotencyKey: 'order_100000001' });
+      assert.strictEqual(again.ok, true);
+      assert.strictEqual(again.answer.headers['idempotent-replayed'], 'true');
+      assert.deepStrictEqual(again.answer.body, first.answer.body);
+      assert.strictEqual(erp.state.orders.size, 1);
+      const posted = erp.requests.filter((r) => r.path === '/orders');
+      assert.deepStrictEqual(posted.map((r) => r.idempotencyKey), ['order_100000001', 'order_100000001']);
+
+      assert.strictEqual(records.length, 2);
+      assert.deepStrictEqual(Object.keys(records[0]).sort(), ['durationMs', 'idempotencyKey', 'method', 'operation', 'route', 'status', 'store', 'time']);
+      assert.strictEqual(records[0].operation, 'erp.orders.create');
+      assert.strictEqual(records[0].store, 'erp');
+      assert.strictEqual(records[0].route, '/orders');
+      assert.ok(!JSON.stringify(records).includes(TOKEN));
+    });
+
+    it('an order already there under another key (409) fails as permanent unless 409 is passed as an answer', async function () {
+      await client.send({ path: '/orders', body: order('100000002'), idempotencyKey: 'a' });
+      const refused = await client.send({ path: '/orders', body: order('100000002'), idempotencyKey: 'b' });
+      assert.strictEqual(refused.ok, false);
+      assert.strictEqual(refused.error.errorClass, 'permanent');
+      assert.strictEqual(refused.error.status, 409);
+      assert.match(refused.error.message, /^POST \/orders \(b\): the ERP answered 409 \(Order 100000002 already exists/);
+      const passing = createErpClient({ baseUrl: erp.url, token: TOKEN, passStatuses: [409] });
+      try {
+        const answer = await passing.send({ path: '/orders', body: order('100000002'), idempotencyKey: 'c' });
+        assert.strictEqual(answer.ok, true);
+        assert.strictEqual(answer.answer.status, 409);
+        assert.strictEqual(typeof answer.answer.body.erp_order_id, 'string');
+      } finally {
+        await passing.close();
+      }
+    });
+
+    it('a wrong token is an auth failure that does not show the token; no key is a validation failure; errors[] become details.problems', async function () {
+      const wrong = createErpClient({ baseUrl: erp.url, token: 'not-the-token-1234' });
+      try {
+        const r = await wrong.send({ path: '/orders', body: order('100000003'), idempotencyKey: 'k' });
+        assert.strictEqual(r.error.errorClass, 'auth');
+        assert.strictEqual(r.error.status, 401);
+        assert.ok(!JSON.stringify(r.error.toJSON()).includes('not-the-token-1234'));
+      } finally {
+        await wrong.close();
+      }
+      const noKey = await client.send({ path: '/orders', body: order('100000003') });
+      assert.strictEqual(noKey.error.errorClass, 'validation');
+      assert.match(noKey.error.message, /Idempotency-Key header is required/);
+      const bad = order('100000004');
+      bad.items[0].qty = 'two';
+      const invalid = await client.send({ path: '/orders', body: bad, idempotencyKey: 'order_100000004' });
+      assert.strictEqual(invalid.error.errorClass, 'validation');
+      assert.strictEqual(invalid.error.status, 400);
+      assert.ok(Array.isArray(invalid.error.details.problems) && invalid.error.details.problems.length > 0);
+      assert.ok(invalid.error.details.problems.some((p) => /items\/0\/qty/.test(JSON.stringify(p))), JSON.stringify(invalid.error.details));
+    });
+
+    it('the demo ERP\'s 503 fault with Retry-After is transient with retryAfterMs', async function () {
+      erp.setFaults({ failNextOrders: 1, status: 503, retryAfterSeconds: 3 });
+      const r = await client.send({ path: '/orders', body: order('100000005'), idempotencyKey: 'order_100000005' });
+      assert.strictEqual(r.error.errorClass, 'transient');
+      assert.strictEqual(r.error.retryAfterMs, 3000);
+      assert.strictEqual(records[0].errorClass, 'transient');
+      assert.strictEqual(records[0].status, 503);
+    });
+
+    it('GET by id: the answer parsed; an unknown id is not-found', async function () {
+      await client.send({ path: '/orders', body: order('100000006'), idempotencyKey: 'order_100000006' });
+      const r = await client.send({ method: 'GET', path: '/orders/100000006' });
+      assert.strictEqual(r.ok, true, r.error && r.error.message);
+      assert.strictEqual(r.answer.body.order.order_number, '100000006');
+      const missing = await client.send({ method: 'GET', path: '/orders/nope' });
+      assert.strictEqual(missing.error.errorClass, 'not-found');
+    });
+  });
+
+  describe('against a scripted server', function () {
+    let server;
+    let client;
+    beforeEach(async function () { server = await startScriptedServer(); });
+    afterEach(async function () {
+      if (client) await client.close();
+      client = undefined;
+      await server.close();
+    });
+
+    it('keeps sockets alive: 50 calls one after another use one connection; the body is JSON with its length', async function () {
+      client = createErpClient({ baseUrl: `${server.url}/api/`, maxSockets: 4 });
+      server.set({ status: 201, body: { id: 1 } });
+      for (let i = 0; i < 50; i++) {
+        const r = await client.send({ path: '/orders', body: { n: i, text: 'é' }, idempotencyKey: `k${i}` });
+        assert.strictEqual(r.ok, true);
+      }
+      assert.strictEqual(server.requests.length, 50);
+      assert.strictEqual(server.connections, 1, 'one connection for 50 calls');
+      const last = server.requests[49];
+      assert.strictEqual(last.url, '/api/orders');
+      assert.deepStrictEqual(JSON.parse(last.body), { n: 49, text: 'é' });
+      assert.strictEqual(Number(last.headers['content-length']), Buffer.byteLength(last.body));
+      assert.strictEqual(last.headers['content-type'], 'application/json');
+      assert.strictEqual(last.headers['idempotency-key'], 'k49');
+      assert.strictEqual(last.headers.authorization, undefined, 'no token configured, no Authorization header');
+      assert.strictEqual(last.headers.connection, 'keep-alive');
+    });
+
+    it('at most maxSockets calls at once', async function () {
+      client = createErpClient({ baseUrl: server.url, maxSockets: 3 });
+      const held = [];
+      server.set((req) => { held.push(req); return { hang: true }; });
+      const calls = Array.from({ length: 8 }, (_, i) => client.send({ path: '/x', body: {}, idempotencyKey: `k${i}` }));
+      const deadline = Date.now() + 2000;
+      while (held.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.strictEqual(held.length, 3);
+      assert.strictEqual(client.inFlight, 8);
+      await server.close();
+      const results = await Promise.all(calls);
+      assert.ok(results.every((r) => !r.ok && r.error.errorClass === 'transient'));
+      server = await startScriptedServer();
+    });
+
+    it('a 503 with Retry-After and a text body: transient, retryAfterMs, the text in the message', async function () {
+      client = createErpClient({ baseUrl: server.url });
+      server.set({ status: 503, headers: { 'retry-after': '7' }, body: 'Service Unavailable: maintenance' });
+      const r = await client.send({ path: '/orders', body: { a: 1 }, idempotencyKey: 'order_9' });
+      assert.strictEqual(r.ok, false);
+      assert.strictEqual(r.answer.body, 'Service Unavailable: maintenance');
+      assert.deepStrictEqual(
+        { errorClass: r.error.errorClass, status: r.error.status, retryAfterMs: r.error.retryAfterMs, message: r.error.message },
+        { errorClass: 'transient', status: 503, retryAfterMs: 7000, message: 'POST /orders (order_9): the ERP answered 503 (Service Unavailable: maintenance)' },
+      );
+    });
+
+    it('keeps a non-JSON 200 answer as text, an empty one as an empty string, and broken JSON as text', async function () {
+      client = createErpClient({ baseUrl: server.url });
+      server.set({ status: 200, body: 'OK' });
+      assert.strictEqual((await client.send({ path: '/a', body: {}, idempotencyKey: 'k' })).answer.body, 'OK');
+      server.set({ status: 204, body: '' });
+      const empty = await client.send({ method: 'DELETE', path: '/a/1' });
+      assert.strictEqual(empty.ok, true);
+      assert.strictEqual(empty.answer.body, '');
+      assert.strictEqual(server.requests[1].headers['content-length'], undefined, 'no body sent for DELETE without one');
+      server.set({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"broken":' });
+      assert.strictEqual((await client.send({ path: '/a', body: {}, idempotencyKey: 'k' })).answer.body, '{"broken":');
+    });
+
+    it('a call without a complete answer in time is transient (ETIMEDOUT)', async function () {
+      client = createErpClient({ baseUrl: server.url, timeoutMs: 150 });
+      server.set({ hang: true });
+      const started = Date.now();
+      const r = await client.send({ path: '/orders', body: {}, idempotencyKey: 'order_1' });
+      assert.ok(Date.now() - started < 5000);
+      assert.strictEqual(r.error.errorClass, 'transient');
+      assert.strictEqual(r.error.code, 'ETIMEDOUT');
+      assert.match(r.error.message, /^POST \/orders \(order_1\): no answer from the ERP \(no complete answer within 150 ms\)$/);
+    });
+
+    it('a refused connection is transient (ECONNREFUSED)', async function () {
+      const url = server.url;
+      await server.close();
+      client = createErpClient({ baseUrl: url });
+      const r = await client.send({ path: '/orders', body: {}, idempotencyKey: 'k' });
+      assert.strictEqual(r.error.errorClass, 'transient');
+      assert.strictEqual(r.error.code, 'ECONNREFUSED');
+      server = await startScriptedServer();
+    });
+
+    it('never shows the token, even when the ERP echoes it', async function () {
+      client = createErpClient({ baseUrl: server.url, token: TOKEN });
+      const records = [];
+      client.onCall((r) => records.push(r));
+      server.set({ status: 500, body: { message: `token ${TOKEN} rejected`, errors: [{ token: TOKEN, reason: `bad ${TOKEN}` }] } });
+      const r = await client.send({ path: '/orders', body: {}, idempotencyKey: 'k' });
+      assert.strictEqual(server.requests[0].headers.authorization, `Bearer ${TOKEN}`);
+      assert.ok(!JSON.stringify(r.error.toJSON()).includes(TOKEN), JSON.stringify(r.error.toJSON()));
+      assert.ok(!r.error.message.includes(TOKEN));
+      assert.ok(!JSON.stringify(records).includes(TOKEN));
+      assert.match(r.error.message, /the ERP answered 500 \(token \[redacted\] rejected\)/);
+    });
+  });
+});
