@@ -1,0 +1,139 @@
+/**
+ * `magento-erp-request`: one call to the ERP per message (lib/erp: keep-alive client, status → class).
+ * Output 1 the answer, output 2 the failure on `msg.failure`, also ended with `done(err)` so Catch nodes
+ * and retry-queue see it. The message object travels on, not cloned.
+ */
+import { openAuditLog } from '../../lib/audit';
+import type { CallRecord } from '../../lib/magento/types';
+import { checkErpPath, checkIdempotencyKey, createErpClient, ErpClient, erpSettingsFromConfig, ErpRequestForm, ErpRequestSettings } from '../../lib/erp';
+import { IntegrationError, ValidationError } from '../../lib/errors';
+import { Redactor } from '../../lib/redact';
+import { stateDirectory } from '../../lib/stores/config';
+import { envLookup } from '../shared/env';
+import { NodeMessage } from '../shared/failure';
+
+/** The counts in the status change at most this often (the last ones always shown). */
+const STATUS_INTERVAL_MS = 500;
+/** How long `close` lets calls on the way finish before it closes the sockets. */
+const CLOSE_WAIT_MS = 5000;
+
+interface ErpRequestConfig extends ErpRequestForm {
+  id: string;
+  name?: string;
+  audit?: boolean;
+}
+
+export = function (RED: any) {
+  function ErpRequestNode(this: any, config: ErpRequestConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const counts = { ok: 0, failed: 0 };
+    const redactor = new Redactor([(node.credentials as { token?: string } | undefined)?.token]);
+
+    let settings: ErpRequestSettings | undefined;
+    let client: ErpClient | undefined;
+    let setupError: IntegrationError | undefined;
+    let releaseAudit: (() => Promise<void>) | undefined;
+    try {
+      settings = erpSettingsFromConfig(config, node.credentials, envLookup(RED, node));
+      redactor.addSecret(settings.client.token);
+      client = createErpClient(settings.client);
+    } catch (err) {
+      const reason = redactor.text(err instanceof Error ? err.message : String(err));
+      setupError = new IntegrationError('permanent', RED._('magento-erp-request.errors.config', { reason }), {
+        target: 'erp', field: (err as { field?: string }).field,
+      });
+      node.error(setupError.message);
+      node.status({ fill: 'red', shape: 'ring', text: RED._('magento-erp-request.status.config') });
+    }
+
+    if (client && config.audit !== false) {
+      try {
+        const audit = openAuditLog({ directory: stateDirectory(RED.settings?.userDir) });
+        // ErpCallRecord is CallRecord with PATCH among the methods; the audit column is text.
+        client.onCall((record) => audit.log.record(record as unknown as CallRecord));
+        releaseAudit = audit.release;
+      } catch (err) {
+        node.warn(RED._('magento-erp-request.errors.audit', { reason: (err as Error).message }));
+      }
+    }
+
+    let shownAt = 0;
+    let shownFill = '';
+    let pendingStatus: ReturnType<typeof setTimeout> | undefined;
+    const renderCounts = (): void => {
+      pendingStatus = undefined;
+      shownAt = Date.now();
+      shownFill = counts.failed ? 'yellow' : 'green';
+      node.status({ fill: shownFill, shape: 'dot', text: RED._('magento-erp-request.status.counts', counts) });
+    };
+    const showCounts = (): void => {
+      if (pendingStatus) return;
+      const wait = shownAt + STATUS_INTERVAL_MS - Date.now();
+      if (wait <= 0 || shownFill !== (counts.failed ? 'yellow' : 'green')) renderCounts();
+      else pendingStatus = setTimeout(renderCounts, wait);
+    };
+
+    type Send = (msgs: Array<NodeMessage | null>) => void;
+    type Done = (err?: Error) => void;
+
+    /** Output 2 with `msg.failure`, and `done(err)` so Catch nodes see it too. */
+    const fail = (msg: NodeMessage, err: IntegrationError, send: Send, done: Done): void => {
+      counts.failed++;
+      showCounts();
+      msg.failure = err.toJSON();
+      send([null, msg]);
+      done(err);
+    };
+
+    node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      if (!settings || !client) {
+        msg.failure = setupError!.toJSON();
+        return done(setupError);
+      }
+      let path = settings.path;
+      let key: string | undefined;
+      let body: unknown;
+      try {
+        if (msg.erpPath !== undefined && msg.erpPath !== null && msg.erpPath !== '') path = checkErpPath(msg.erpPath, 'msg.erpPath');
+        if (settings.keyHeader) key = checkIdempotencyKey(msg.idempotencyKey);
+        body = RED.util.getMessageProperty(msg, settings.bodyProperty);
+        if (body === undefined && settings.method !== 'GET' && settings.method !== 'DELETE') {
+          throw new ValidationError(`msg.${settings.bodyProperty}`, RED._('magento-erp-request.errors.noBody', { method: settings.method }));
+        }
+      } catch (err) {
+        const typed = err instanceof IntegrationError ? err : new ValidationError(`msg.${settings.bodyProperty}`, String((err as Error).message), { target: 'erp' });
+        return fail(msg, typed, send, done);
+      }
+      client.send({ method: settings.method, path, body, idempotencyKey: key }).then((result) => {
+        if (!result.ok) return fail(msg, result.error!, send, done);
+        const answer = result.answer!;
+        msg.payload = answer.body;
+        msg.statusCode = answer.status;
+        msg.headers = answer.headers;
+        delete msg.failure;
+        counts.ok++;
+        showCounts();
+        send([msg, null]);
+        done();
+      }, (err) => fail(msg, new IntegrationError('permanent', redactor.text(String(err?.message ?? err)), { target: 'erp' }), send, done));
+    });
+
+    node.on('close', async (_removed: boolean, done: () => void) => {
+      if (pendingStatus) clearTimeout(pendingStatus);
+      pendingStatus = undefined;
+      try {
+        await client?.close(CLOSE_WAIT_MS);
+        await releaseAudit?.();
+      } catch {
+        // Closing anyway.
+      }
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('magento-erp-request', ErpRequestNode, {
+    credentials: { token: { type: 'password' } },
+  });
+};
