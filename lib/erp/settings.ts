@@ -85,8 +85,11 @@ export function erpSettingsFromConfig(
   if (keyHeader !== '' && !HEADER_NAME.test(keyHeader)) throw new ValidationError('keyHeader', `"${keyHeader}" is not an HTTP header name`);
   if (/^(authorization|content-type|content-length|host|accept)$/i.test(keyHeader)) throw new ValidationError('keyHeader', `${keyHeader} is set by the node itself`);
   const rawToken = credentials?.token;
-  // Secrets keep their spaces: only a reference is expanded, the value is not trimmed.
-  const token = typeof rawToken === 'string' && rawToken !== '' ? expandEnv(rawToken, 'credentials.token', lookup) : undefined;
+  // Secrets keep their spaces: only a reference is expanded, the value is not trimmed. A token that is only
+  // a reference to an unset variable means no token (ERP_TOKEN is optional: the demo ERP runs without one).
+  const whole = typeof rawToken === 'string' ? /^\$\{([^}]+)\}$/.exec(rawToken) : null;
+  const unset = whole !== null && [undefined, null, ''].includes(lookup(whole[1].trim()) as string | null | undefined);
+  const token = typeof rawToken === 'string' && rawToken !== '' && !unset ? expandEnv(rawToken, 'credentials.token', lookup) : undefined;
   if (token !== undefined && /[\r\n]/.test(token)) throw new ValidationError('credentials.token', 'must be one line');
   return {
     client: {

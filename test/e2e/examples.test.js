@@ -22,7 +22,7 @@ function example(prefix) {
 
 describe('example flows (examples/)', function () {
   describe('structure', function () {
-    it('has the seven task examples, named as the Import > Examples menu shows them', function () {
+    it('has the eight task examples, named as the Import > Examples menu shows them', function () {
       assert.deepStrictEqual(FILES, [
         '01 Poll orders to the ERP.json',
         '02 Receive order webhooks.json',
@@ -31,6 +31,7 @@ describe('example flows (examples/)', function () {
         '05 Ship and invoice from the ERP.json',
         '06 Create products from the ERP.json',
         '07 Retries and dead letters.json',
+        '08 Send orders to any ERP.json',
       ]);
     });
 
@@ -148,7 +149,7 @@ describe('example flows (examples/)', function () {
       }
     });
 
-    it('lists the seven examples in Node-RED\'s Import > Examples menu under the package', async function () {
+    it('lists the eight examples in Node-RED\'s Import > Examples menu under the package', async function () {
       const modules = await S.http('GET', `${stack.nodeRedUrl}/library/examples/flows/`);
       assert.ok(modules.body.includes(S.PACKAGE.name), JSON.stringify(modules.body));
       const listed = await S.http('GET', `${stack.nodeRedUrl}/library/examples/flows/${S.PACKAGE.name}`);
@@ -463,6 +464,34 @@ describe('example flows (examples/)', function () {
       }
       throw new Error('the sandbox placed no order with two units in 20 tries');
     }
+
+    it('08 sends polled orders with erp-request once each, commits the ERP order id on the gate, a 503 retried', async function () {
+      const nodes = await deployed('08');
+      const poll = ids(nodes, 'poll now', 'inject');
+      const placed = await stack.magento.placeOrders(2);
+      await S.inject(stack, poll);
+      for (const o of placed) {
+        await S.waitFor(`order ${o.increment_id} in the ERP`, () => erpOrder(o.increment_id), { timeoutMs: 60000 });
+        assert.strictEqual(erpOrder(o.increment_id).idempotency_key, `order_${o.increment_id}`);
+      }
+      const sent = await S.debugMessage(stack, nodes, 'sent to the ERP', (id) => id === erpOrder(placed[1].increment_id).erp_order_id);
+      assert.strictEqual(sent, erpOrder(placed[1].increment_id).erp_order_id);
+      // The next poll reads them again: the gate answers with the ERP order id erp-request's answer committed.
+      await S.inject(stack, poll);
+      const dupe = await S.debugMessage(stack, nodes, 'duplicates (already sent)', (g) => g && g.key === `order_${placed[0].increment_id}`);
+      assert.strictEqual(dupe.status, 'duplicate');
+      assert.strictEqual(dupe.result.erp_order_id, erpOrder(placed[0].increment_id).erp_order_id);
+      for (const o of placed) assert.strictEqual(erpPosts(o.increment_id).length, 1, `order ${o.increment_id} was POSTed once`);
+
+      const faults = erpFaults();
+      stack.erp.setFaults({ failNextOrders: 1, status: 503, retryAfterSeconds: 1 });
+      const [late] = await stack.magento.placeOrders(1);
+      await S.inject(stack, poll);
+      await S.waitFor(`order ${late.increment_id} in the ERP after a retry`, () => erpOrder(late.increment_id), { timeoutMs: 30000 });
+      assert.strictEqual(erpFaults(), faults + 1, 'the first attempt got the 503');
+      assert.deepStrictEqual(erpPosts(late.increment_id).map((r) => r.status), [201]);
+      stack.erp.setFaults({ failNextOrders: 0 });
+    });
 
     /** The order in the ERP as example 01 would have sent it (mapped, with its idempotency key). */
     async function sendToErp(order) {

@@ -38,6 +38,7 @@ const FIELDS = {
   'magento-webhook-in': { field: 'url', invalid: '', valid: '/magento/orders' },
   'magento-idempotency-gate': { field: 'keySpace', invalid: 'orders and more', valid: 'orders' },
   'magento-retry-queue': { field: 'maxAttempts', invalid: 'eight', valid: '5' },
+  'magento-erp-request': { field: 'path', invalid: 'orders', valid: '/v2/orders', reason: /a path starting with \// },
 };
 
 /** The deployed store: the sandbox through the same ${ENV} references `npm start` uses. */

@@ -72,6 +72,11 @@ describe('ERP client (lib/erp)', function () {
       assert.deepStrictEqual([t.method, t.path, t.bodyProperty, t.keyHeader, t.client.passStatuses, t.client.timeoutMs, t.client.maxSockets, t.client.token], ['PUT', '/v2/orders', 'erpOrder', '', [409, 412], 2500, 8, undefined]);
     });
 
+    it('a token that only refers to an unset variable means no token; a URL that does is an error', function () {
+      assert.strictEqual(erpSettingsFromConfig({ url: 'http://x' }, { token: '${ERP_UNSET}' }, lookup).client.token, undefined);
+      assert.throws(() => erpSettingsFromConfig({ url: 'http://x' }, { token: 'pre-${ERP_UNSET}' }, lookup), (e) => e.field === 'credentials.token' && !/pre-/.test(e.message));
+    });
+
     it('names the field of every wrong setting', function () {
       const cases = [
         [{ url: '' }, 'url', /base URL is required/],
