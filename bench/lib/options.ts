@@ -16,9 +16,7 @@ export interface BenchOptions {
   chunk: number;
   seed: number;
   /**
-   * Which order-export variants to run (raw, pack, hand by default): a profile of one at a time. `lean-erp`
-   * (diagnostic, never by default): the pack flow with the ERP call made by plain `http.request` in one
-   * function node instead of function → core http request → function, what a lean ERP call would save.
+   * Which order-export variants to run (raw, pack, hand by default): a profile of one at a time.
    */
   variants: Set<string>;
   /** Which workloads to run (orders, stock, prices, webhooks). */
@@ -28,7 +26,7 @@ export interface BenchOptions {
 }
 
 export const WORKLOADS = ['orders', 'stock', 'prices', 'webhooks'] as const;
-export const ORDER_VARIANTS = ['raw', 'pack', 'hand', 'lean-erp'] as const;
+export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
 const DEFAULT_ORDER_VARIANTS = ['raw', 'pack', 'hand'];
 
 const DEFAULTS = {

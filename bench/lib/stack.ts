@@ -109,11 +109,10 @@ export async function startNodeRed(run: NodeRedRun): Promise<BenchNodeRed> {
     fs.writeFileSync(credFile, JSON.stringify(creds, null, 2));
   }
   // The hand-built webhook flow computes its HMAC in a function node: `global.get('crypto')` is how a
-  // user gives a function node a core module without enabling external modules (`http`: the diagnostic
-  // lean-erp order variant).
+  // user gives a function node a core module without enabling external modules.
   const text = fs.readFileSync(prepared.settingsFile, 'utf8').replace('module.exports = ', 'const settings = ');
   fs.writeFileSync(prepared.settingsFile, `${text}
-settings.functionGlobalContext = { crypto: require('crypto'), http: require('http') };
+settings.functionGlobalContext = { crypto: require('crypto') };
 module.exports = settings;
 `);
 

@@ -51,7 +51,7 @@ export async function packOrderExport(opts: BenchOptions, orders: number, label:
   const b = await startBackends({ orders, seed: opts.seed });
   let nodeRed: BenchNodeRed | undefined;
   try {
-    const profLabel = `orders-${role === 'pack' ? 'pack' : 'lean-erp'}-${orders}`;
+    const profLabel = `orders-${role}-${orders}`;
     nodeRed = await startNodeRed({ flow: 'orders-pack.json', label: profLabel, env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
     const nr = nodeRed;
     let stats: PackStats = {};
@@ -129,33 +129,6 @@ async function rawOrderExport(opts: BenchOptions): Promise<Row> {
   }
 }
 
-/**
- * Diagnostic (`--variants lean-erp`): the pack flow with "ERP request" posting the order itself with plain
- * `http.request` on a keep-alive agent (100 connections at most, as the raw loop) and handing the answer to "ERP answer" (statusCode + parsed payload, as
- * the http request node does); the core http request node is left unwired. What a pack node making the ERP
- * call with a lean client would save; not a row a user can build without code.
- */
-const LEAN_ERP_CALL = `const http = global.get('http');
-let agent = context.get('agent');
-if (!agent) { agent = new http.Agent({ keepAlive: true, maxSockets: 100 }); context.set('agent', agent); }
-const data = JSON.stringify(msg.payload);
-const req = http.request(env.get('ERP_URL') + '/orders', { method: 'POST', agent, headers: {
-  'Content-Type': 'application/json', 'Accept': 'application/json', 'Content-Length': Buffer.byteLength(data), 'Idempotency-Key': msg.idempotencyKey } }, (res) => {
-  const chunks = [];
-  res.on('data', (c) => chunks.push(c));
-  res.on('end', () => {
-    let payload = {};
-    try { payload = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch (e) { payload = {}; }
-    msg.statusCode = res.statusCode;
-    msg.payload = payload;
-    node.send(msg, false); // as is: a function node clones what it sends later unless told not to
-    node.done();
-  });
-});
-req.on('error', (err) => node.error(err, msg));
-req.end(data);
-return null;`;
-
 export async function orderExport(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   if (opts.variants.has('raw')) {
@@ -165,12 +138,6 @@ export async function orderExport(opts: BenchOptions, log: (s: string) => void):
   if (opts.variants.has('pack')) {
     log(`order export: pack flow, ${opts.orders} orders`);
     rows.push(await packOrderExport(opts, opts.orders, 'pack: read-orders → gate → map-order → ERP → commit'));
-  }
-  if (opts.variants.has('lean-erp')) {
-    log(`order export: pack flow with a lean ERP call (diagnostic), ${opts.orders} orders`);
-    rows.push(await packOrderExport(opts, opts.orders, 'diagnostic: pack with the ERP call by plain http.request', {
-      'orders-erp-request': { func: LEAN_ERP_CALL, wires: [['orders-erp-answer']] },
-    }, 'diagnostic'));
   }
   if (opts.variants.has('hand')) {
     log(`order export: hand-built flow, ${opts.orders} orders`);

@@ -99,6 +99,7 @@ export const STORE_CREDENTIAL_ENV: Record<string, string> = {
 export const DEFAULT_CREDENTIAL_ENV: Record<string, Record<string, string>> = {
   'magento-store-config': STORE_CREDENTIAL_ENV,
   'magento-webhook-in': { secret: '${WEBHOOK_SECRET}' },
+  'magento-erp-request': { token: '${ERP_TOKEN}' },
 };
 
 const ENV_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;

@@ -163,13 +163,19 @@ describe('flows/magento-erp.json (the full integration flow, as a file)', functi
   });
 
   it('sends the ERP the gate key as Idempotency-Key and the token only from ERP_TOKEN', function () {
-    const request = nodes.find((n) => n.type === 'function' && /Idempotency-Key/.test(n.func));
-    assert.match(request.func, /'Idempotency-Key': msg\.idempotencyKey/);
-    assert.match(request.func, /env\.get\('ERP_TOKEN'\)/);
-    const post = byId.get(request.wires[0][0]);
-    assert.strictEqual(post.type, 'http request');
+    const post = nodes.find((n) => n.type === 'magento-erp-request');
+    assert.ok(post, 'an erp-request node sends the orders');
     assert.strictEqual(post.method, 'POST');
-    assert.deepStrictEqual(post.headers, []);
+    assert.strictEqual(post.url, '${ERP_URL}');
+    assert.strictEqual(post.path, '/orders');
+    assert.strictEqual(post.keyHeader, 'Idempotency-Key');
+    assert.deepStrictEqual(post.credentials, { token: '${ERP_TOKEN}' });
+    // A 409 naming the ERP order is an answer (committed), everything else on output 2 releases and queues.
+    assert.strictEqual(post.passStatuses, '409');
+    const answer = byId.get(post.wires[0][0]);
+    assert.strictEqual(answer.id, post.wires[1][0], 'answers and failures go to the same function');
+    assert.match(answer.func, /action: 'commit'/);
+    assert.match(answer.func, /release: true/);
     const gate = nodes.find((n) => n.type === 'magento-idempotency-gate' && n.keySpace === 'orders');
     assert.strictEqual(gate.keyFrom, 'template');
   });
