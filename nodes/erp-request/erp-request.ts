@@ -11,9 +11,8 @@ import { Redactor } from '../../lib/redact';
 import { stateDirectory } from '../../lib/stores/config';
 import { envLookup } from '../shared/env';
 import { NodeMessage } from '../shared/failure';
+import { throttledStatusCounts } from '../shared/status-counts';
 
-/** The counts in the status change at most this often (the last ones always shown). */
-const STATUS_INTERVAL_MS = 500;
 /** How long `close` lets calls on the way finish before it closes the sockets. */
 const CLOSE_WAIT_MS = 5000;
 
@@ -58,21 +57,10 @@ export = function (RED: any) {
       }
     }
 
-    let shownAt = 0;
-    let shownFill = '';
-    let pendingStatus: ReturnType<typeof setTimeout> | undefined;
-    const renderCounts = (): void => {
-      pendingStatus = undefined;
-      shownAt = Date.now();
-      shownFill = counts.failed ? 'yellow' : 'green';
-      node.status({ fill: shownFill, shape: 'dot', text: RED._('magento-erp-request.status.counts', counts) });
-    };
-    const showCounts = (): void => {
-      if (pendingStatus) return;
-      const wait = shownAt + STATUS_INTERVAL_MS - Date.now();
-      if (wait <= 0 || shownFill !== (counts.failed ? 'yellow' : 'green')) renderCounts();
-      else pendingStatus = setTimeout(renderCounts, wait);
-    };
+    const status = throttledStatusCounts(node, () => ({
+      fill: counts.failed ? 'yellow' : 'green',
+      text: RED._('magento-erp-request.status.counts', counts),
+    }));
 
     type Send = (msgs: Array<NodeMessage | null>) => void;
     type Done = (err?: Error) => void;
@@ -80,7 +68,7 @@ export = function (RED: any) {
     /** Output 2 with `msg.failure`, and `done(err)` so Catch nodes see it too. */
     const fail = (msg: NodeMessage, err: IntegrationError, send: Send, done: Done): void => {
       counts.failed++;
-      showCounts();
+      status.show();
       msg.failure = err.toJSON();
       send([null, msg]);
       done(err);
@@ -113,15 +101,14 @@ export = function (RED: any) {
         msg.headers = answer.headers;
         delete msg.failure;
         counts.ok++;
-        showCounts();
+        status.show();
         send([msg, null]);
         done();
       }, (err) => fail(msg, new IntegrationError('permanent', redactor.text(String(err?.message ?? err)), { target: 'erp' }), send, done));
     });
 
     node.on('close', async (_removed: boolean, done: () => void) => {
-      if (pendingStatus) clearTimeout(pendingStatus);
-      pendingStatus = undefined;
+      status.stop();
       try {
         await client?.close(CLOSE_WAIT_MS);
         await releaseAudit?.();

@@ -6,9 +6,8 @@
 import { IntegrationError } from '../../lib/errors';
 import { compileOrderSchemas, mapAndValidateOrder, MappingOptions, optionsFromConfig, MapOrderConfig } from '../../lib/mapping';
 import { failMessage, NodeMessage } from '../shared/failure';
+import { throttledStatusCounts } from '../shared/status-counts';
 
-/** The counts in the status change at most this often (a status is an editor event and a translated text). */
-const STATUS_INTERVAL_MS = 500;
 
 /** The canonical order map-order produces (not a Magento order, which has an entity_id). */
 function isCanonicalOrder(value: unknown): boolean {
@@ -42,24 +41,11 @@ export = function (RED: any) {
       // reported per order
     }
 
-    // The counts reach the editor at most every STATUS_INTERVAL_MS (the last ones always): one status
-    // event and one translation per order would cost more than mapping it. A change of colour (the first
-    // invalid order) shows at once.
-    let shownAt = 0;
-    let shownFill = '';
-    let pendingStatus: ReturnType<typeof setTimeout> | undefined;
-    const renderCounts = (): void => {
-      pendingStatus = undefined;
-      shownAt = Date.now();
-      shownFill = counts.invalid ? 'yellow' : 'green';
-      node.status({ fill: shownFill, shape: 'dot', text: RED._('magento-map-order.status.counts', counts) });
-    };
-    const showCounts = (): void => {
-      if (pendingStatus) return;
-      const wait = shownAt + STATUS_INTERVAL_MS - Date.now();
-      if (wait <= 0 || shownFill !== (counts.invalid ? 'yellow' : 'green')) renderCounts();
-      else pendingStatus = setTimeout(renderCounts, wait);
-    };
+    // Counts at most twice a second (nodes/shared/status-counts.ts); the first invalid order at once.
+    const status = throttledStatusCounts(node, () => ({
+      fill: counts.invalid ? 'yellow' : 'green',
+      text: RED._('magento-map-order.status.counts', counts),
+    }));
 
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       if (setupError || !options) return failMessage(msg, setupError, done);
@@ -85,12 +71,12 @@ export = function (RED: any) {
         delete msg.failure;
         delete msg.erpOrder;
         counts.mapped++;
-        showCounts();
+        status.show();
         send([msg, null]);
         return done();
       }
       counts.invalid++;
-      showCounts();
+      status.show();
       if (outcome.order) msg.erpOrder = outcome.order;
       msg.payload = raw;
       if (!invalidWired) return failMessage(msg, outcome.error, done);
@@ -100,8 +86,7 @@ export = function (RED: any) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      if (pendingStatus) clearTimeout(pendingStatus);
-      pendingStatus = undefined;
+      status.stop();
       node.status({});
       done();
     });

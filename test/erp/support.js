@@ -17,7 +17,7 @@ function order(number, items = [{ sku: '24-MB01', qty: 2 }]) {
     },
     shipping_address: null,
     items: items.map((i) => ({
-      sku: i.sku, name: i.sku, qty: i.qty, price: 10, tax: 0, discount: 0, row_total: 10 * i.qty, product_type: 'simple',
+      sku: i.sku, name: i.sku, qty: i.qty, price: 10, tax: 0, discount: 0, row_total: 10 * i.qty, product_type: i.product_type || 'simple',
     })),
     service_lines: [{ type: 'shipping', code: 'SHIP', description: 'Flat rate', amount: 5, tax: 0 }],
     totals: { subtotal: 20, shipping: 5, tax: 0, discount: 0, grand_total: 25 },

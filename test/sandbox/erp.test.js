@@ -7,6 +7,8 @@ const path = require('path');
 
 const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
 const { validateSchema } = require('../../dist/lib/schemas.js');
+// A canonical order as map-order produces it (every field erp-order.schema.json requires).
+const { order } = require('../erp/support');
 
 const SCHEMAS = path.resolve(__dirname, '../../schemas');
 const ORDER_SCHEMA = path.join(SCHEMAS, 'erp-order.schema.json');
@@ -28,29 +30,6 @@ async function call(base, method, route, { body, headers = {}, signal } = {}) {
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-/** A canonical order as map-order produces it (every field erp-order.schema.json requires). */
-function order(number, items = [{ sku: '24-MB01', qty: 2 }]) {
-  return {
-    order_number: number,
-    status: 'processing',
-    created_at: '2024-05-01T10:00:00Z',
-    currency: 'EUR',
-    customer: { email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', customer_id: null, company: null, vat_id: null },
-    billing_address: {
-      first_name: 'Ada', last_name: 'Lovelace', company: null, street: 'Main 1', city: 'Berlin', region: null,
-      postcode: '10115', country: 'DE', telephone: '030 1234',
-    },
-    shipping_address: null,
-    items: items.map((i) => ({
-      sku: i.sku, name: i.sku, qty: i.qty, price: 10, tax: 0, discount: 0, row_total: 10 * i.qty, product_type: i.product_type || 'simple',
-    })),
-    service_lines: [{ type: 'shipping', code: 'SHIP', description: 'Flat rate', amount: 5, tax: 0 }],
-    totals: { subtotal: 20, shipping: 5, tax: 0, discount: 0, grand_total: 25 },
-    payment: { method: 'checkmo', amount: 25, currency: 'EUR' },
-    shipping: { method: 'flatrate_flatrate', description: 'Flat rate' },
-    metadata: { store_id: 1, magento_order_id: 7 },
-  };
-}
 
 /** A stand-in for the integration's HTTP-in endpoints: records what the ERP posts. */
 function startReceiver() {
