@@ -17,3 +17,4 @@ export * as fulfilment from './fulfilment';
 export * as products from './products';
 export * as stores from './stores';
 export * as audit from './audit';
+export * as erp from './erp';

@@ -75,7 +75,8 @@ export interface MagentoRequest {
 export interface CallRecord {
   time: string;
   store: string;
-  method: HttpMethod;
+  /** Magento's REST API uses these four; an ERP call (lib/erp, store `erp`) may also PATCH. */
+  method: HttpMethod | 'PATCH';
   /** Full route as sent (/rest/<code>/V1/...) without the query string. */
   route: string;
   operation?: string;

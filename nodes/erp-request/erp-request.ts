@@ -4,7 +4,6 @@
  * and retry-queue see it. The message object travels on, not cloned.
  */
 import { openAuditLog } from '../../lib/audit';
-import type { CallRecord } from '../../lib/magento/types';
 import { checkErpPath, checkIdempotencyKey, createErpClient, ErpClient, erpSettingsFromConfig, ErpRequestForm, ErpRequestSettings } from '../../lib/erp';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { Redactor } from '../../lib/redact';
@@ -49,8 +48,7 @@ export = function (RED: any) {
     if (client && config.audit !== false) {
       try {
         const audit = openAuditLog({ directory: stateDirectory(RED.settings?.userDir) });
-        // ErpCallRecord is CallRecord with PATCH among the methods; the audit column is text.
-        client.onCall((record) => audit.log.record(record as unknown as CallRecord));
+        client.onCall((record) => audit.log.record(record));
         releaseAudit = audit.release;
       } catch (err) {
         node.warn(RED._('magento-erp-request.errors.audit', { reason: (err as Error).message }));

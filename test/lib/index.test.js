@@ -17,10 +17,12 @@ describe('package entry point (main)', function () {
   });
 
   it('exports each core area as a namespace', function () {
-    for (const area of ['mapping', 'orders', 'inventory', 'prices', 'fulfilment', 'products', 'stores', 'audit']) {
+    for (const area of ['mapping', 'orders', 'inventory', 'prices', 'fulfilment', 'products', 'stores', 'audit', 'erp']) {
       assert.strictEqual(typeof core[area], 'object', area);
       assert.ok(Object.keys(core[area]).length > 0, `${area} exports something`);
     }
     assert.strictEqual(typeof core.mapping.mapOrder, 'function');
+    assert.strictEqual(typeof core.erp.createErpClient, 'function');
+    assert.strictEqual(typeof core.erp.classifyErpAnswer, 'function');
   });
 });
