@@ -9,7 +9,7 @@
  */
 import http from 'http';
 import https from 'https';
-import { classifyStatus, IntegrationError, parseRetryAfter } from '../errors';
+import { classifyStatus, IntegrationError, parseRetryAfter, ValidationError } from '../errors';
 import { Redactor } from '../redact';
 
 export type ErpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -171,6 +171,15 @@ export function classifyErpAnswer(
   };
 }
 
+/** The body as sent: a Buffer or a string as it is, anything else as JSON (throws when it cannot be). */
+function bodyBytes(body: unknown): Buffer | undefined {
+  if (body === undefined) return undefined;
+  if (Buffer.isBuffer(body)) return body;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (text === undefined) throw new Error(`a ${typeof body} has no JSON form`);
+  return Buffer.from(text, 'utf8');
+}
+
 /** Reads the answer, parsing JSON when it looks like JSON; the text otherwise. */
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '') return '';
@@ -185,7 +194,7 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 }
 
 class NoAnswer extends Error {
-  constructor(message: string, readonly code?: string, readonly reused = false, readonly sent = false) {
+  constructor(message: string, readonly code?: string, readonly reused = false) {
     super(message);
   }
 }
@@ -250,10 +259,7 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
     });
   }
 
-  async function call(request: ErpRequest, operation: string, method: ErpMethod): Promise<ErpAnswer> {
-    const payload = request.body === undefined ? undefined
-      : Buffer.isBuffer(request.body) ? request.body
-        : Buffer.from(typeof request.body === 'string' ? request.body : JSON.stringify(request.body), 'utf8');
+  async function call(request: ErpRequest, method: ErpMethod, payload: Buffer | undefined): Promise<ErpAnswer> {
     try {
       return await once(method, request.path, payload, request.idempotencyKey);
     } catch (err) {
@@ -293,10 +299,18 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
     const method = request.method ?? 'POST';
     const operation = request.operation ?? erpOperationOf(method, request.path);
     const exchange: ErpExchange = { method, path: request.path, idempotencyKey: request.idempotencyKey, operation };
+    let payload: Buffer | undefined;
+    try {
+      payload = bodyBytes(request.body);
+    } catch (err) {
+      // Nothing was sent: a body that cannot be JSON (a cycle, a BigInt) is the message's fault, not the ERP's.
+      const error = new ValidationError('body', `cannot be sent as JSON (${(err as Error).message})`, { target, operation });
+      return { ok: false, error, durationMs: 0 };
+    }
     const started = Date.now();
     const t0 = performance.now();
     try {
-      exchange.answer = await call(request, operation, method);
+      exchange.answer = await call(request, method, payload);
     } catch (err) {
       const e = err as NoAnswer;
       exchange.error = { code: e.code, message: e.message };

@@ -73,10 +73,7 @@ export = function (RED: any) {
     };
 
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
-      if (!settings || !client) {
-        msg.failure = setupError!.toJSON();
-        return done(setupError);
-      }
+      if (!settings || !client) return fail(msg, setupError!, send, done);
       let path = settings.path;
       let key: string | undefined;
       let body: unknown;
@@ -102,7 +99,7 @@ export = function (RED: any) {
         status.show();
         send([msg, null]);
         done();
-      }, (err) => fail(msg, new IntegrationError('permanent', redactor.text(String(err?.message ?? err)), { target: 'erp' }), send, done));
+      }, (err) => fail(msg, new IntegrationError('permanent', redactor.text(String(err?.message ?? err)), { target: 'erp', cause: err }), send, done));
     });
 
     node.on('close', async (_removed: boolean, done: () => void) => {

@@ -235,6 +235,20 @@ describe('ERP client (lib/erp)', function () {
       assert.strictEqual(last.headers.connection, 'keep-alive');
     });
 
+    it('a body with no JSON form is refused as validation before anything is sent', async function () {
+      client = createErpClient({ baseUrl: server.url });
+      server.set({ status: 201, body: {} });
+      const cyclic = {};
+      cyclic.self = cyclic;
+      for (const body of [cyclic, { n: 10n }, () => 1]) {
+        const r = await client.send({ path: '/orders', body, idempotencyKey: 'k' });
+        assert.strictEqual(r.ok, false);
+        assert.strictEqual(r.error.errorClass, 'validation');
+        assert.strictEqual(r.error.field, 'body');
+      }
+      assert.strictEqual(server.requests.length, 0);
+    });
+
     it('at most maxSockets calls at once', async function () {
       client = createErpClient({ baseUrl: server.url, maxSockets: 3 });
       const held = [];

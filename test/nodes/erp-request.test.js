@@ -185,6 +185,18 @@ describe('magento-erp-request node (against the demo ERP)', function () {
     assert.strictEqual(erp.requests.filter((r) => r.path === '/orders').length, 0);
   });
 
+  it('a body that has no JSON form (a cycle) is a validation failure on output 2; nothing is sent', async function () {
+    const { node, failed, caught } = await load();
+    const payload = { order_number: '100000108' };
+    payload.self = payload;
+    node.receive({ payload, idempotencyKey: 'order_100000108' });
+    await until(() => failed.length === 1 && caught.length === 1, 'the failure');
+    assert.strictEqual(failed[0].failure.errorClass, 'validation');
+    assert.strictEqual(failed[0].failure.field, 'body');
+    assert.match(failed[0].failure.message, /cannot be sent as JSON/);
+    assert.strictEqual(erp.requests.filter((r) => r.path === '/orders').length, 0);
+  });
+
   it('msg.erpPath and no key header: GET /orders/<n>', async function () {
     const { node, answered } = await load({ method: 'GET', keyHeader: '' });
     const created = await fetch(`${erp.url}/orders`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'idempotency-key': 'x', 'content-type': 'application/json' }, body: JSON.stringify(order('100000107')) });
@@ -205,10 +217,11 @@ describe('magento-erp-request node (against the demo ERP)', function () {
     assert.ok(!everything.includes(TOKEN), everything);
   });
 
-  it('a bad configuration fails each message with the field named', async function () {
-    const { node, caught } = await load({ url: 'ftp://erp' });
+  it('a bad configuration fails each message with the field named, on output 2 and to the Catch node', async function () {
+    const { node, caught, failed } = await load({ url: 'ftp://erp' });
     node.receive({ payload: {}, idempotencyKey: 'k' });
-    await until(() => caught.length === 1, 'the failure');
+    await until(() => caught.length === 1 && failed.length === 1, 'the failure');
+    assert.strictEqual(failed[0].failure.field, 'url');
     assert.match(caught[0].error.message, /erp-request is not configured right: url: must start with http:\/\/ or https:\/\//);
     assert.strictEqual(caught[0].failure.field, 'url');
   });
