@@ -9,3 +9,4 @@ export * from './bulk';
 export * from './result';
 export * from './tickets';
 export * from './message-flow';
+export * from './pusher';

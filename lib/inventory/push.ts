@@ -4,14 +4,13 @@
  * or the async bulk API followed to the last operation.
  */
 import { LRUCache } from 'lru-cache';
-import { FailureInfo, IntegrationError } from '../errors';
+import { IntegrationError } from '../errors';
 import { DEFAULT_INPUT_LIMITS, MagentoClient } from '../magento/types';
 import { encodePathSegment } from '../magento/url';
 import {
-  itemsOf, BatchReport, DeliveredItem, Dispatcher, EntryResult, fromBatchReport, ItemRejection, LimitMemory, OPERATION_STATUS, PipelineBatch,
-  PushEntry, PushPipeline, PushStatus, PushCounts, ResultItemBase, SendOutcome, TicketSettlement, TimestampBackend,
-  TimestampGuard, batchLimit, chunk, deliverInBatches, followBulk, limitMemoryFor, mapPool, matchOperations, resultLine,
-  submitBulk, summarize,
+  BatchReport, DeliveredItem, fromBatchReport, ItemCheck, ItemRejection, OPERATION_STATUS, PipelineBatch, PipelinePusher,
+  PushDeps, PushEntry, PushHooks, PushResultBase, Reporter, ResultItemBase, SendOutcome, batchLimit, chunk, deliverInBatches,
+  followBulk, mapPool, matchOperations, submitBulk,
 } from '../batching';
 import { ProductCatalog, SourceCatalog, productCatalogFor, sourceCatalogFor } from './catalog';
 import { DEFAULT_INVENTORY_OPTIONS, InventoryMode, InventoryOptions, SourceItemUpdate } from './types';
@@ -32,36 +31,18 @@ export interface StockResultItem extends ResultItemBase {
 }
 
 /** One result message's payload. */
-export interface StockResult {
-  status: PushStatus;
-  counts: PushCounts;
-  items: StockResultItem[];
-  /** HTTP calls spent (look-ups, sends, splits, bisects, bulk polls). */
-  calls: number;
+export interface StockResult extends PushResultBase<StockResultItem> {
   mode: InventoryMode;
   /** `input` for items refused before batching (invalid, stale), `check` for SKUs the store lacks, `send` otherwise. */
   phase: 'input' | 'check' | 'send';
   bulkUuid?: string;
   /** Set when the async bulk was still open at the deadline. */
   consumers?: 'not-running';
-  /** The whole-batch failure, when there was one. */
-  error?: FailureInfo;
 }
 
-export interface InventoryPushHooks {
-  /** One call per batch; `tickets` are the input messages the batch holds items of. */
-  onResult: (result: StockResult, tickets: string[]) => void;
-  onTicketSettled: (settlement: TicketSettlement<SourceItemUpdate>) => void;
-  /** Maps a ticket to the input message id shown on result lines (when a batch mixes messages). */
-  msgidOf?: (ticket: string) => string | undefined;
-}
+export type InventoryPushHooks = PushHooks<StockResult, SourceItemUpdate>;
 
-export interface InventoryPushDeps {
-  /** Durable map for the last applied ERP timestamp per SKU+source (a KeyValueStore). */
-  timestamps?: TimestampBackend;
-  /** Key prefix in that store (e.g. the store-config name). */
-  timestampPrefix?: string;
-  limits?: LimitMemory;
+export interface InventoryPushDeps extends PushDeps {
   sources?: SourceCatalog;
   products?: ProductCatalog;
 }
@@ -78,44 +59,19 @@ export function toSourceItem(u: SourceItemUpdate): { sku: string; source_code: s
   return { sku: u.sku, source_code: u.source_code, quantity: u.quantity, status: u.status };
 }
 
-export class InventoryPush {
-  readonly options: InventoryOptions;
-  private readonly pipeline: PushPipeline<SourceItemUpdate>;
-  private readonly limits: LimitMemory;
+export class InventoryPush extends PipelinePusher<SourceItemUpdate, InventoryOptions, StockResultItem, StockResult> {
   private readonly sources: SourceCatalog;
   private readonly products: ProductCatalog;
 
-  constructor(private readonly client: MagentoClient, options: Partial<InventoryOptions>, private readonly hooks: InventoryPushHooks, deps: InventoryPushDeps = {}) {
-    this.options = { ...DEFAULT_INVENTORY_OPTIONS, ...options, warehouses: { ...(options.warehouses ?? {}) } };
-    this.limits = deps.limits ?? limitMemoryFor(client);
+  constructor(client: MagentoClient, options: Partial<InventoryOptions>, hooks: InventoryPushHooks, deps: InventoryPushDeps = {}) {
+    super('stock', client, { ...DEFAULT_INVENTORY_OPTIONS, ...options, warehouses: { ...(options.warehouses ?? {}) } }, hooks, deps);
     this.sources = deps.sources ?? sourceCatalogFor(client);
     this.products = deps.products ?? productCatalogFor(client);
-    const guard = new TimestampGuard(deps.timestamps, `stock:${deps.timestampPrefix ?? client.settings.name ?? ''}:`);
-    this.pipeline = new PushPipeline<SourceItemUpdate>({
-      windowMs: this.options.windowMs,
-      maxBuffered: this.options.maxBuffered,
-      // An async bulk round lasts seconds (Magento's consumers run it later): what arrives meanwhile is one
-      // round after it, coalesced per SKU+source, not one bulk per window. MSI rounds gain the same way.
-      coalesceWhileSending: true,
-      guard,
-      dispatch: this.dispatcher(),
-      onBatch: (batch) => this.emit(batch),
-      onTicketSettled: (s) => this.hooks.onTicketSettled(s),
-    });
-  }
-
-  get buffered(): number {
-    return this.pipeline.buffered;
-  }
-
-  get openTickets(): number {
-    return this.pipeline.openTickets;
   }
 
   /** Batch size for synchronous requests: the node's, capped by what the store allows or taught us. */
   batchSize(): number {
-    const configured = this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20;
-    return this.limits.get(OPERATIONS.sourceItemsSave, configured);
+    return this.limits.get(OPERATIONS.sourceItemsSave, this.configuredBatchSize());
   }
 
   /** Operations per async bulk request: the node's, else the store config's bulk limit (before what the store taught us). */
@@ -123,116 +79,83 @@ export class InventoryPush {
     return this.options.bulkSize > 0 ? this.options.bulkSize : this.client.settings.limits?.maxBulkItems ?? DEFAULT_INPUT_LIMITS.maxBulkItems;
   }
 
-  /**
-   * Takes one input message's payload (an update or an array). Invalid and stale items are answered at
-   * once in the returned result (undefined when there are none); the rest settle through the hooks.
-   */
-  async accept(ticket: string, payload: unknown): Promise<StockResult | undefined> {
-    const { items } = itemsOf(payload);
+  protected async itemCheck(): Promise<ItemCheck<SourceItemUpdate>> {
     const knownSources = this.options.checkSources && this.options.mode !== 'legacy' ? await this.sources.codes() : undefined;
     const ctx = { ...this.options, knownSources };
-    const refused: StockResultItem[] = [];
-    const entries: PushEntry<SourceItemUpdate>[] = [];
-    items.forEach((raw, index) => {
-      const checked = validateStockUpdate(raw, ctx);
-      if (!checked.ok) {
-        const r = raw && typeof raw === 'object' ? raw as Record<string, unknown> : {};
-        const line: StockResultItem = { index, outcome: 'invalid', reason: checked.error.message, field: checked.error.field };
-        if (typeof r.sku === 'string') line.sku = r.sku;
-        const src = r.source ?? r.source_code;
-        if (typeof src === 'string') line.source = src;
-        refused.push(line);
-        return;
-      }
-      entries.push({ ticket, index, key: stockKey(checked.value), value: checked.value, timestamp: checked.value.timestamp });
-    });
-    const stale = await this.pipeline.submit(ticket, entries);
-    for (const s of stale) refused.push(this.line(s));
-    if (!refused.length) return undefined;
-    refused.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    const { status, counts } = summarize(refused);
-    return { status, counts, items: refused, calls: 0, mode: this.options.mode, phase: 'input' };
+    return (raw) => validateStockUpdate(raw, ctx);
   }
 
-  /** Sends what waits in the coalescing window; resolves when everything sent so far has settled. */
-  flush(): Promise<void> {
-    return this.pipeline.flush();
+  protected keyOf(value: SourceItemUpdate): string {
+    return stockKey(value);
   }
 
-  close(): Promise<void> {
-    return this.pipeline.close();
+  protected invalidLineFields(raw: Record<string, unknown>): Partial<StockResultItem> {
+    const fields: Partial<StockResultItem> = {};
+    if (typeof raw.sku === 'string') fields.sku = raw.sku;
+    const src = raw.source ?? raw.source_code;
+    if (typeof src === 'string') fields.source = src;
+    return fields;
   }
 
-  private line(r: EntryResult<SourceItemUpdate>): StockResultItem {
-    const line: StockResultItem = resultLine(r, this.hooks.msgidOf);
-    line.sku = r.entry.value.sku;
-    line.source = r.entry.value.source_code;
-    line.qty = r.entry.value.quantity;
-    line.status = r.entry.value.status;
-    return line;
+  protected lineFields(value: SourceItemUpdate): Partial<StockResultItem> {
+    return { sku: value.sku, source: value.source_code, qty: value.quantity, status: value.status };
   }
 
-  private emit(batch: PipelineBatch<SourceItemUpdate>): void {
-    const items = batch.results.map((r) => this.line(r));
-    const { status, counts } = summarize(items);
+  protected result(base: PushResultBase<StockResultItem>, batch?: PipelineBatch<SourceItemUpdate>): StockResult {
     const result: StockResult = {
-      status, counts, items, calls: batch.calls, mode: this.options.mode,
-      phase: (batch.info?.phase as StockResult['phase']) ?? 'send',
+      ...base, mode: this.options.mode,
+      phase: batch ? (batch.info?.phase as StockResult['phase']) ?? 'send' : 'input',
     };
-    if (typeof batch.info?.bulkUuid === 'string') result.bulkUuid = batch.info.bulkUuid;
-    if (batch.info?.consumers === 'not-running') result.consumers = 'not-running';
-    if (batch.error) result.error = batch.error.toJSON();
-    const tickets = Array.from(new Set(batch.results.map((r) => r.entry.ticket)));
-    this.hooks.onResult(result, tickets);
+    if (typeof batch?.info?.bulkUuid === 'string') result.bulkUuid = batch.info.bulkUuid;
+    if (batch?.info?.consumers === 'not-running') result.consumers = 'not-running';
+    return result;
   }
 
-  private dispatcher(): Dispatcher<SourceItemUpdate> {
-    return async (entries, report) => {
-      const mode = this.options.mode;
-      let send = entries;
-      let checkCalls = 0;
-      if (this.options.checkSkus && mode !== 'legacy') {
-        const lookup = await this.products.missing(entries.map((e) => e.value.sku));
-        checkCalls = lookup.calls;
-        if (lookup.missing.size) {
-          const unknown = entries.filter((e) => lookup.missing.has(e.value.sku.toLowerCase()));
-          send = entries.filter((e) => !lookup.missing.has(e.value.sku.toLowerCase()));
-          report({
-            results: unknown.map((entry) => ({ entry, outcome: 'rejected' as const, reason: `The product with SKU "${entry.value.sku}" does not exist in the store.` })),
-            calls: checkCalls,
-            info: { phase: 'check' },
-          });
-          checkCalls = 0;
-        }
-      }
-      if (!send.length) return;
-      const concurrency = Math.max(1, this.client.settings.maxConcurrency || 4);
-      let first = true;
-      const emit = (rep: BatchReport<PushEntry<SourceItemUpdate>>): void => {
-        report(fromBatchReport(rep, { mode }, first ? checkCalls : 0));
-        first = false;
-        const ok = rep.items.filter((d) => d.outcome === 'ok').map((d) => d.item.value.sku);
-        if (mode !== 'legacy') this.products.remember(ok);
-      };
-      if (mode === 'msi') {
-        await deliverInBatches(send, {
-          send: (batch) => this.saveSourceItems(batch),
-          limit: batchLimit(this.limits, OPERATIONS.sourceItemsSave, () => this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20),
-          concurrency,
-          onBatch: emit,
+  protected async dispatch(entries: PushEntry<SourceItemUpdate>[], report: Reporter<SourceItemUpdate>): Promise<void> {
+    const mode = this.options.mode;
+    let send = entries;
+    let checkCalls = 0;
+    if (this.options.checkSkus && mode !== 'legacy') {
+      const lookup = await this.products.missing(entries.map((e) => e.value.sku));
+      checkCalls = lookup.calls;
+      if (lookup.missing.size) {
+        const unknown = entries.filter((e) => lookup.missing.has(e.value.sku.toLowerCase()));
+        send = entries.filter((e) => !lookup.missing.has(e.value.sku.toLowerCase()));
+        report({
+          results: unknown.map((entry) => ({ entry, outcome: 'rejected' as const, reason: `The product with SKU "${entry.value.sku}" does not exist in the store.` })),
+          calls: checkCalls,
+          info: { phase: 'check' },
         });
-      } else if (mode === 'bulk') {
-        // A round holds each SKU+source once, so its bulks cannot race each other and are followed together.
-        await deliverInBatches(send, {
-          send: (batch) => this.sendBulk(batch),
-          limit: batchLimit(this.limits, OPERATIONS.sourceItemsBulk, () => this.configuredBulkSize()),
-          concurrency,
-          onBatch: emit,
-        });
-      } else {
-        await this.sendLegacy(send, concurrency, emit);
+        checkCalls = 0;
       }
+    }
+    if (!send.length) return;
+    const concurrency = this.concurrency();
+    let first = true;
+    const emit = (rep: BatchReport<PushEntry<SourceItemUpdate>>): void => {
+      report(fromBatchReport(rep, { mode }, first ? checkCalls : 0));
+      first = false;
+      const ok = rep.items.filter((d) => d.outcome === 'ok').map((d) => d.item.value.sku);
+      if (mode !== 'legacy') this.products.remember(ok);
     };
+    if (mode === 'msi') {
+      await deliverInBatches(send, {
+        send: (batch) => this.saveSourceItems(batch),
+        limit: batchLimit(this.limits, OPERATIONS.sourceItemsSave, () => this.configuredBatchSize()),
+        concurrency,
+        onBatch: emit,
+      });
+    } else if (mode === 'bulk') {
+      // A round holds each SKU+source once, so its bulks cannot race each other and are followed together.
+      await deliverInBatches(send, {
+        send: (batch) => this.sendBulk(batch),
+        limit: batchLimit(this.limits, OPERATIONS.sourceItemsBulk, () => this.configuredBulkSize()),
+        concurrency,
+        onBatch: emit,
+      });
+    } else {
+      await this.sendLegacy(send, concurrency, emit);
+    }
   }
 
   private async saveSourceItems(batch: PushEntry<SourceItemUpdate>[]): Promise<void> {

@@ -3,12 +3,11 @@
  * endpoint, batched to the store's input limit. Magento's 200-with-failures answer becomes per-item
  * rejections; a failure that names no item makes the batch bisect until it does.
  */
-import { FailureInfo, IntegrationError, ValidationError } from '../errors';
+import { IntegrationError, ValidationError } from '../errors';
 import { MagentoClient } from '../magento/types';
 import {
-  itemsOf, BatchReport, Dispatcher, EntryResult, LimitMemory, PipelineBatch, PushEntry, PushPipeline, PushCounts, PushStatus,
-  ResultItemBase, SendOutcome, TicketSettlement, TimestampBackend, TimestampGuard, batchLimit, deliverInBatches,
-  fromBatchReport, limitMemoryFor, resultLine, summarize,
+  BatchReport, ItemCheck, PipelineBatch, PipelinePusher, PushDeps, PushEntry, PushHooks, PushResultBase, Reporter, ResultItemBase,
+  SendOutcome, batchLimit, deliverInBatches, fromBatchReport,
 } from '../batching';
 import { mapPriceFailures } from './failures';
 import { DEFAULT_PRICE_OPTIONS, PRICE_ENDPOINTS, PRICE_TYPES, PriceOptions, PriceType, PriceUpdate } from './types';
@@ -26,28 +25,15 @@ export interface PriceResultItem extends ResultItemBase {
   price_to?: string;
 }
 
-export interface PriceResult {
-  status: PushStatus;
-  counts: PushCounts;
-  items: PriceResultItem[];
-  calls: number;
+export interface PriceResult extends PushResultBase<PriceResultItem> {
   /** The price type of the batch (absent on input reports, which may mix types). */
   type?: PriceType;
   phase: 'input' | 'send';
-  error?: FailureInfo;
 }
 
-export interface PricePushHooks {
-  onResult: (result: PriceResult, tickets: string[]) => void;
-  onTicketSettled: (settlement: TicketSettlement<PriceUpdate>) => void;
-  msgidOf?: (ticket: string) => string | undefined;
-}
+export type PricePushHooks = PushHooks<PriceResult, PriceUpdate>;
 
-export interface PricePushDeps {
-  timestamps?: TimestampBackend;
-  timestampPrefix?: string;
-  limits?: LimitMemory;
-}
+export type PricePushDeps = PushDeps;
 
 /** Thrown inside a batch when Magento reported a failure naming none of its items: the batch is bisected. */
 class UnattributedFailure extends ValidationError {
@@ -56,95 +42,44 @@ class UnattributedFailure extends ValidationError {
   }
 }
 
-export class PricePush {
-  readonly options: PriceOptions;
-  private readonly pipeline: PushPipeline<PriceUpdate>;
-  private readonly limits: LimitMemory;
-
-  constructor(private readonly client: MagentoClient, options: Partial<PriceOptions>, private readonly hooks: PricePushHooks, deps: PricePushDeps = {}) {
-    this.options = { ...DEFAULT_PRICE_OPTIONS, ...options };
-    this.limits = deps.limits ?? limitMemoryFor(client);
-    const guard = new TimestampGuard(deps.timestamps, `price:${deps.timestampPrefix ?? client.settings.name ?? ''}:`);
-    this.pipeline = new PushPipeline<PriceUpdate>({
-      windowMs: this.options.windowMs,
-      maxBuffered: this.options.maxBuffered,
-      // What arrives while a round is being sent coalesces per SKU/store/type and goes as one round after it.
-      coalesceWhileSending: true,
-      guard,
-      dispatch: this.dispatcher(),
-      onBatch: (batch) => this.emit(batch),
-      onTicketSettled: (s) => this.hooks.onTicketSettled(s),
-    });
+export class PricePush extends PipelinePusher<PriceUpdate, PriceOptions, PriceResultItem, PriceResult> {
+  constructor(client: MagentoClient, options: Partial<PriceOptions>, hooks: PricePushHooks, deps: PricePushDeps = {}) {
+    super('price', client, { ...DEFAULT_PRICE_OPTIONS, ...options }, hooks, deps);
   }
 
-  get buffered(): number {
-    return this.pipeline.buffered;
+  protected async itemCheck(): Promise<ItemCheck<PriceUpdate>> {
+    return (raw) => validatePriceUpdate(raw, this.options);
   }
 
-  get openTickets(): number {
-    return this.pipeline.openTickets;
+  protected keyOf(value: PriceUpdate): string {
+    return priceKey(value);
   }
 
-  async accept(ticket: string, payload: unknown): Promise<PriceResult | undefined> {
-    const { items } = itemsOf(payload);
-    const refused: PriceResultItem[] = [];
-    const entries: PushEntry<PriceUpdate>[] = [];
-    items.forEach((raw, index) => {
-      const checked = validatePriceUpdate(raw, this.options);
-      if (!checked.ok) {
-        const line: PriceResultItem = { index, outcome: 'invalid', reason: checked.error.message, field: checked.error.field };
-        const r = raw && typeof raw === 'object' ? raw as Record<string, unknown> : {};
-        if (typeof r.sku === 'string') line.sku = r.sku;
-        refused.push(line);
-        return;
-      }
-      entries.push({ ticket, index, key: priceKey(checked.value), value: checked.value, timestamp: checked.value.timestamp });
-    });
-    const stale = await this.pipeline.submit(ticket, entries);
-    for (const s of stale) refused.push(this.line(s));
-    if (!refused.length) return undefined;
-    refused.sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    const { status, counts } = summarize(refused);
-    return { status, counts, items: refused, calls: 0, phase: 'input' };
+  protected invalidLineFields(raw: Record<string, unknown>): Partial<PriceResultItem> {
+    return typeof raw.sku === 'string' ? { sku: raw.sku } : {};
   }
 
-  flush(): Promise<void> {
-    return this.pipeline.flush();
+  protected lineFields(value: PriceUpdate): Partial<PriceResultItem> {
+    return { type: value.type, ...value.body };
   }
 
-  close(): Promise<void> {
-    return this.pipeline.close();
+  protected result(base: PushResultBase<PriceResultItem>, batch?: PipelineBatch<PriceUpdate>): PriceResult {
+    const result: PriceResult = { ...base, phase: batch ? 'send' : 'input' };
+    if (typeof batch?.info?.type === 'string') result.type = batch.info.type as PriceType;
+    return result;
   }
 
-  private line(r: EntryResult<PriceUpdate>): PriceResultItem {
-    return { ...resultLine(r, this.hooks.msgidOf), type: r.entry.value.type, ...r.entry.value.body };
-  }
-
-  private emit(batch: PipelineBatch<PriceUpdate>): void {
-    const items = batch.results.map((r) => this.line(r));
-    const { status, counts } = summarize(items);
-    const result: PriceResult = { status, counts, items, calls: batch.calls, phase: 'send' };
-    if (typeof batch.info?.type === 'string') result.type = batch.info.type as PriceType;
-    if (batch.error) result.error = batch.error.toJSON();
-    this.hooks.onResult(result, Array.from(new Set(batch.results.map((r) => r.entry.ticket))));
-  }
-
-  private dispatcher(): Dispatcher<PriceUpdate> {
-    return async (entries, report) => {
-      const concurrency = Math.max(1, this.client.settings.maxConcurrency || 4);
-      const configured = () => this.options.batchSize > 0 ? this.options.batchSize : this.client.settings.limits?.maxItemsPerRequest ?? 20;
-      for (const type of PRICE_TYPES) {
-        const ofType = entries.filter((e) => e.value.type === type);
-        if (!ofType.length) continue;
-        const endpoint = PRICE_ENDPOINTS[type];
-        await deliverInBatches(ofType, {
-          send: (batch) => this.send(type, batch),
-          limit: batchLimit(this.limits, endpoint.operation, configured),
-          concurrency,
-          onBatch: (rep: BatchReport<PushEntry<PriceUpdate>>) => report(fromBatchReport(rep, { type })),
-        });
-      }
-    };
+  protected async dispatch(entries: PushEntry<PriceUpdate>[], report: Reporter<PriceUpdate>): Promise<void> {
+    for (const type of PRICE_TYPES) {
+      const ofType = entries.filter((e) => e.value.type === type);
+      if (!ofType.length) continue;
+      await deliverInBatches(ofType, {
+        send: (batch) => this.send(type, batch),
+        limit: batchLimit(this.limits, PRICE_ENDPOINTS[type].operation, () => this.configuredBatchSize()),
+        concurrency: this.concurrency(),
+        onBatch: (rep: BatchReport<PushEntry<PriceUpdate>>) => report(fromBatchReport(rep, { type })),
+      });
+    }
   }
 
   private async send(type: PriceType, batch: PushEntry<PriceUpdate>[]): Promise<SendOutcome> {
