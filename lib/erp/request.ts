@@ -20,10 +20,18 @@ export interface ErpClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <token>` when set. */
   token?: string;
-  /** Whole call, from sending to the last byte of the answer (default 30 000). */
+  /**
+   * One call, from the moment it has a connection (a new or a reused one) to the last byte of the answer
+   * (default 30 000). Waiting for a free connection does not count: the ERP has not seen the call yet.
+   */
   timeoutMs?: number;
   /** Sockets kept open to the ERP at most (default 100); further calls wait for one. */
   maxSockets?: number;
+  /**
+   * How long a call waits for a free connection at most (default 10 × `timeoutMs`); then it fails as
+   * transient without having been sent.
+   */
+  queueTimeoutMs?: number;
   /** Header carrying the idempotency key (default `Idempotency-Key`; '' = none). */
   keyHeader?: string;
   /** Non-2xx statuses that are answers rather than failures (e.g. 409 "already there"). */
@@ -50,14 +58,17 @@ export interface ErpAnswer {
   body: unknown;
 }
 
-/** What the ERP did with a call: an answer, or no answer (`error` holds the network error or timeout). */
+/**
+ * What the ERP did with a call: an answer, or no answer (`error` holds the network error or timeout;
+ * `notSent` when the call never left the queue for a connection).
+ */
 export interface ErpExchange {
   method: ErpMethod;
   path: string;
   idempotencyKey?: string;
   operation: string;
   answer?: ErpAnswer;
-  error?: { code?: string; message: string };
+  error?: { code?: string; message: string; notSent?: boolean };
 }
 
 export type ErpVerdict = { ok: true } | { ok: false; error: IntegrationError };
@@ -93,6 +104,11 @@ export interface ErpClient {
   /** Waits up to `waitMs` for calls on the way, then closes every socket. */
   close(waitMs?: number): Promise<void>;
 }
+
+/** `code` of a call that waited longer than `queueTimeoutMs` for a connection and was never sent. */
+export const ERP_QUEUE_TIMEOUT = 'ERR_ERP_QUEUE_TIMEOUT';
+/** Default bound on the wait for a connection, in multiples of the call's timeout. */
+export const QUEUE_TIMEOUT_FACTOR = 10;
 
 const VERBS: Record<ErpMethod, string> = { POST: 'create', PUT: 'replace', PATCH: 'update', GET: 'get', DELETE: 'delete' };
 const MAX_TEXT_IN_MESSAGE = 200;
@@ -133,7 +149,7 @@ function answerText(body: unknown): string | undefined {
 /**
  * Judges one exchange: 2xx and `passStatuses` are answers; otherwise the class of the status
  * (408/429/5xx transient, 401/403 auth, 404 not-found, 400/422 validation, the rest permanent), and no
- * answer at all (timeout, refused, reset) is transient. Retry-After becomes `retryAfterMs`, an answer's
+ * answer at all (timeout, refused, reset, never sent) is transient. Retry-After becomes `retryAfterMs`, an answer's
  * `errors[]` becomes `details.problems`. `redactor` scrubs what the ERP echoed (it may echo the token).
  */
 export function classifyErpAnswer(
@@ -146,9 +162,10 @@ export function classifyErpAnswer(
   const answer = exchange.answer;
   if (!answer) {
     const e = exchange.error ?? { message: 'no answer' };
+    const what = e.notSent ? `not sent to the ERP (${e.message})` : `no answer from the ERP (${e.message})`;
     return {
       ok: false,
-      error: new IntegrationError('transient', scrub(`${call}: no answer from the ERP (${e.message})`), {
+      error: new IntegrationError('transient', scrub(`${call}: ${what}`), {
         code: e.code, target, operation: exchange.operation,
       }),
     };
@@ -194,7 +211,7 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 }
 
 class NoAnswer extends Error {
-  constructor(message: string, readonly code?: string, readonly reused = false) {
+  constructor(message: string, readonly code?: string, readonly reused = false, readonly notSent = false) {
     super(message);
   }
 }
@@ -205,10 +222,13 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
   const transport = secure ? https : http;
   const basePath = base.pathname.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxSockets = options.maxSockets ?? 100;
+  const queueTimeoutMs = options.queueTimeoutMs ?? QUEUE_TIMEOUT_FACTOR * timeoutMs;
+  const busy = maxSockets === 1 ? 'the one connection to the ERP' : `all ${maxSockets} connections to the ERP`;
   const target = options.target ?? 'erp';
   const keyHeader = options.keyHeader === undefined ? 'Idempotency-Key' : options.keyHeader;
   const passStatuses = options.passStatuses ?? [];
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 100, maxFreeSockets: options.maxSockets ?? 100, scheduling: 'lifo' as const };
+  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
   const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const redactor = new Redactor(options.token ? [options.token] : []);
   const listeners = new Set<(record: ErpCallRecord) => void>();
@@ -226,6 +246,7 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
     return new Promise<ErpAnswer>((resolve, reject) => {
       let settled = false;
       let answered = false;
+      let timer: NodeJS.Timeout | undefined;
       const req = transport.request({
         protocol: base.protocol, hostname: base.hostname, port: base.port || undefined,
         method, path: basePath + path, headers, agent,
@@ -248,10 +269,23 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
         clearTimeout(timer);
         reject(err);
       };
-      const timer = setTimeout(() => {
-        fail(new NoAnswer(`no complete answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
+      // Until the agent hands the call a connection it waits in the agent's queue (all `maxSockets` busy):
+      // the ERP has not seen it, so that wait has its own, longer bound and a failure that says so.
+      // Destroying a queued request is clean: the agent hands the connection it gets on to the next call.
+      timer = setTimeout(() => {
+        fail(new NoAnswer(`${busy} stayed busy for ${queueTimeoutMs} ms, the longest a call waits for one`, ERP_QUEUE_TIMEOUT, false, true));
         req.destroy();
-      }, timeoutMs);
+      }, queueTimeoutMs);
+      // The timeout counts from here: 'socket' fires for a new connection (connecting counts) and for a
+      // kept-alive one the agent reuses.
+      req.once('socket', () => {
+        clearTimeout(timer);
+        if (settled) return;
+        timer = setTimeout(() => {
+          fail(new NoAnswer(`no complete answer within ${timeoutMs} ms`, 'ETIMEDOUT'));
+          req.destroy();
+        }, timeoutMs);
+      });
       req.on('error', (err: NodeJS.ErrnoException) => {
         fail(new NoAnswer(err.message, err.code, req.reusedSocket && !answered));
       });
@@ -314,6 +348,7 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
     } catch (err) {
       const e = err as NoAnswer;
       exchange.error = { code: e.code, message: e.message };
+      if (e.notSent) exchange.error.notSent = true;
     }
     const verdict = classifyErpAnswer(exchange, { passStatuses, target, redactor });
     const result: ErpResult = { ok: verdict.ok, answer: exchange.answer, durationMs: performance.now() - t0 };

@@ -1,8 +1,8 @@
 'use strict';
 const assert = require('assert');
 const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
-const { createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey } = require('../../dist/lib/erp/index.js');
-const { order, startScriptedServer } = require('./support');
+const { createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey, ERP_QUEUE_TIMEOUT } = require('../../dist/lib/erp/index.js');
+const { order, startScriptedServer, until } = require('./support');
 
 const TOKEN = 'erp-secret-token-4711';
 
@@ -299,6 +299,104 @@ describe('ERP client (lib/erp)', function () {
       assert.strictEqual(r.error.errorClass, 'transient');
       assert.strictEqual(r.error.code, 'ETIMEDOUT');
       assert.match(r.error.message, /^POST \/orders \(order_1\): no answer from the ERP \(no complete answer within 150 ms\)$/);
+    });
+
+    describe('the timeout counts from the connection, not from the wait for one', function () {
+      const keys = () => server.requests.map((r) => r.headers['idempotency-key']);
+
+      it('a call queued behind a held one is not timed out: it gets its own timeout once it has the connection', async function () {
+        const T = 800;
+        client = createErpClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: T });
+        let n = 0;
+        server.set(() => (++n === 1 ? { hang: true } : { status: 201, body: { n } }));
+        const held = client.send({ path: '/orders', body: {}, idempotencyKey: 'held' });
+        const queued = client.send({ path: '/orders', body: {}, idempotencyKey: 'queued' });
+        const [h, q] = await Promise.all([held, queued]);
+        // The held call still times out, on its own clock.
+        assert.strictEqual(h.error.code, 'ETIMEDOUT');
+        assert.strictEqual(h.error.message, `POST /orders (held): no answer from the ERP (no complete answer within ${T} ms)`);
+        // The queued call waited the whole of the held call's timeout for the one connection, yet is answered.
+        assert.strictEqual(q.ok, true, q.error && q.error.message);
+        assert.deepStrictEqual(q.answer.body, { n: 2 });
+        assert.ok(q.durationMs >= T * 0.9, `queued call took ${q.durationMs} ms in all, the held call's timeout included`);
+        assert.deepStrictEqual(keys(), ['held', 'queued']);
+        assert.strictEqual(server.connections, 2, 'the timed-out call\'s connection is closed, the queued call gets a new one');
+      });
+
+      it('a queued call that is then held times out on its own clock, not the one of the call before it', async function () {
+        const T = 500;
+        client = createErpClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: T });
+        server.set({ hang: true });
+        const [h, q] = await Promise.all([
+          client.send({ path: '/orders', body: {}, idempotencyKey: 'first' }),
+          client.send({ path: '/orders', body: {}, idempotencyKey: 'second' }),
+        ]);
+        assert.deepStrictEqual([h.error.code, q.error.code], ['ETIMEDOUT', 'ETIMEDOUT']);
+        assert.deepStrictEqual([h.error.errorClass, q.error.errorClass], ['transient', 'transient']);
+        assert.ok(q.durationMs >= 2 * T * 0.9, `the second call took ${q.durationMs} ms: its wait for the connection and then its own ${T} ms`);
+        assert.deepStrictEqual(keys(), ['first', 'second'], 'the second call was sent, after the first timed out');
+      });
+
+      it('a call on a reused kept-alive connection still times out', async function () {
+        client = createErpClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: 300 });
+        server.set({ status: 201, body: {} });
+        assert.strictEqual((await client.send({ path: '/orders', body: {}, idempotencyKey: 'a' })).ok, true);
+        server.set({ hang: true });
+        const r = await client.send({ path: '/orders', body: {}, idempotencyKey: 'b' });
+        assert.strictEqual(r.error.code, 'ETIMEDOUT');
+        assert.match(r.error.message, /no complete answer within 300 ms/);
+        assert.strictEqual(server.connections, 1, 'the second call went over the first call\'s connection');
+      });
+
+      it('a call that waits longer than queueTimeoutMs for a connection fails as transient, never sent, and the connection serves the next call', async function () {
+        client = createErpClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: 20000, queueTimeoutMs: 200 });
+        const records = [];
+        client.onCall((r) => records.push(r));
+        let heldRes;
+        server.set((req, res) => {
+          if (!heldRes) {
+            heldRes = res;
+            return { hang: true };
+          }
+          return { status: 201, body: { key: req.headers['idempotency-key'] } };
+        });
+        const held = client.send({ path: '/orders', body: {}, idempotencyKey: 'held' });
+        const q = await client.send({ path: '/orders', body: {}, idempotencyKey: 'queued' });
+        assert.strictEqual(q.ok, false);
+        assert.deepStrictEqual(
+          { errorClass: q.error.errorClass, code: q.error.code, message: q.error.message, answer: q.answer },
+          {
+            errorClass: 'transient', code: ERP_QUEUE_TIMEOUT, answer: undefined,
+            message: 'POST /orders (queued): not sent to the ERP (the one connection to the ERP stayed busy for 200 ms, the longest a call waits for one)',
+          },
+        );
+        assert.deepStrictEqual(keys(), ['held'], 'the ERP never saw the queued call');
+        assert.deepStrictEqual(records.map((r) => [r.idempotencyKey, r.errorClass, r.status]), [['queued', 'transient', undefined]]);
+
+        // The held call is answered within its own timeout; the given-up call does not take the connection.
+        heldRes.writeHead(201, { 'content-type': 'application/json' });
+        heldRes.end('{"key":"held"}');
+        const h = await held;
+        assert.strictEqual(h.ok, true, h.error && h.error.message);
+        const next = await client.send({ path: '/orders', body: {}, idempotencyKey: 'next' });
+        assert.strictEqual(next.ok, true, next.error && next.error.message);
+        assert.deepStrictEqual(next.answer.body, { key: 'next' });
+        assert.deepStrictEqual(keys(), ['held', 'next']);
+        assert.strictEqual(server.connections, 1, 'one connection throughout');
+      });
+
+      it('says "all N connections" when there are several', async function () {
+        client = createErpClient({ baseUrl: server.url, maxSockets: 2, timeoutMs: 20000, queueTimeoutMs: 100 });
+        const held = [];
+        server.set((req, res) => { held.push(res); return { hang: true }; });
+        const first = [client.send({ path: '/a', body: {}, idempotencyKey: 'k1' }), client.send({ path: '/a', body: {}, idempotencyKey: 'k2' })];
+        const q = await client.send({ path: '/a', body: {}, idempotencyKey: 'k3' });
+        assert.strictEqual(q.error.message, 'POST /a (k3): not sent to the ERP (all 2 connections to the ERP stayed busy for 100 ms, the longest a call waits for one)');
+        await until(() => held.length === 2, 'both held calls at the server');
+        for (const res of held) res.end();
+        const answers = await Promise.all(first);
+        assert.ok(answers.every((a) => a.ok), JSON.stringify(answers.map((a) => a.error && a.error.message)));
+      });
     });
 
     it('a refused connection is transient (ECONNREFUSED)', async function () {

@@ -29,7 +29,9 @@ function order(number, items = [{ sku: '24-MB01', qty: 2 }]) {
 
 /**
  * A server on 127.0.0.1:0 answering what `answer` holds: {status, headers, body (string or JSON)} or
- * {hang: true} (never answers). Records each request (method, url, headers, body text).
+ * {hang: true} (never answers). `answer` may be a function of (req, res) returning one of those; with
+ * {hang: true} it may keep `res` and answer later itself. Records each request (method, url, headers,
+ * body text) once its body has arrived.
  */
 async function startScriptedServer() {
   const requests = [];
@@ -40,7 +42,7 @@ async function startScriptedServer() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      const a = typeof state.answer === 'function' ? state.answer(req) : state.answer;
+      const a = typeof state.answer === 'function' ? state.answer(req, res) : state.answer;
       if (a.hang) return;
       const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
       res.writeHead(a.status, { 'content-type': typeof a.body === 'string' ? 'text/plain' : 'application/json', ...(a.headers || {}) });
