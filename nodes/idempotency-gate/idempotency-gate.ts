@@ -8,6 +8,10 @@
  * the gate with `msg.commit = true` / `msg.gate = {action: 'commit', result}` commits, with
  * `msg.release = true` releases; with "commit on return" set, a returning message commits by itself
  * (Complete node) or releases when it carries `msg.failure` / `msg.error` (Catch node).
+ *
+ * With "complete when settled", a message that passed is completed (its done() called) only when its key is
+ * committed or released, or its lease runs out: the node that sent it (read-orders, webhook-in) counts it as
+ * taken over only then, so back-pressure spans the work behind the gate, not just the gate.
  */
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { compileKeySource, type KeySource } from '../../lib/stores/gate-key';
@@ -30,10 +34,19 @@ interface GateConfig {
   ttlUnit?: 'hours' | 'days';
   commitOnReturn?: boolean;
   freeOrphans?: boolean;
+  /** When a message that passed counts as completed (done()): at once, or once its key is committed or released. */
+  completeWhen?: 'passed' | 'settled';
   resultProperty?: string;
   keySpace?: string;
   storeKind?: string;
   redisUrl?: string;
+}
+
+/** A passed message whose completion waits for its key to be committed or released. */
+interface Unsettled {
+  token: string;
+  done: () => void;
+  timer: NodeJS.Timeout;
 }
 
 interface GateMark {
@@ -64,6 +77,7 @@ export = function (RED: any) {
     let leaseMs = 300_000;
     let ttlMs = 24 * 3600_000;
     let waitMs = 0;
+    const completeWhenSettled = config.completeWhen === 'settled';
     const counts = { passed: 0, duplicates: 0 };
     try {
       const source: KeySource = config.keyFrom === 'header' ? { from: 'header', header: config.keyHeader ?? '' }
@@ -115,6 +129,30 @@ export = function (RED: any) {
         }
       }, 1000);
       statusTimer.unref?.();
+    }
+
+    /** Passed messages not completed yet ("complete when settled"), by key: one holder per key at a time. */
+    const unsettled = new Map<string, Unsettled>();
+
+    /** Completes the message holding `key` (only the holder of `token`, when given: a stale commit leaves the new holder waiting). */
+    function settle(key: string, token?: string): void {
+      const held = unsettled.get(key);
+      if (!held || (token !== undefined && held.token !== token)) return;
+      unsettled.delete(key);
+      clearTimeout(held.timer);
+      held.done();
+    }
+
+    function holdUntilSettled(key: string, token: string, done: () => void): void {
+      settle(key); // a holder this one took the key from (a retry taking back its lost attempt's key) is finished
+      const timer = setTimeout(() => {
+        if (unsettled.get(key)?.token !== token) return;
+        unsettled.delete(key);
+        node.warn(RED._('magento-idempotency-gate.warn.unsettled', { key, leaseSeconds: leaseMs / 1000 }));
+        done();
+      }, leaseMs);
+      timer.unref?.();
+      unsettled.set(key, { token, done, timer });
     }
 
     function mark(msg: NodeMessage): GateMark | undefined {
@@ -172,6 +210,7 @@ export = function (RED: any) {
         if (msg.command === 'forget') {
           const key = keyForControl(msg);
           const forgotten = await store!.forget(key);
+          settle(key);
           msg.gate = { command: 'forget', key, forgotten };
           send([null, msg, null]);
           showStatus();
@@ -187,8 +226,10 @@ export = function (RED: any) {
 
       if (msg.release === true || gate.action === 'release' || (returning && failed)) {
         const g = mark(msg);
-        const outcome = await store!.release(keyForControl(msg), g?.token);
+        const key = keyForControl(msg);
+        const outcome = await store!.release(key, g?.token);
         if (outcome === 'stale') node.warn(RED._('magento-idempotency-gate.warn.staleRelease', { key: g?.key }));
+        settle(key, g?.token);
         showStatus();
         return done();
       }
@@ -197,6 +238,7 @@ export = function (RED: any) {
         const key = keyForControl(msg);
         const { outcome } = await store!.commit(key, g?.token, resultOf(msg), ttlMs);
         if (outcome === 'stale') node.warn(RED._('magento-idempotency-gate.warn.staleCommit', { key, leaseSeconds: leaseMs / 1000 }));
+        settle(key, g?.token);
         showStatus();
         return done();
       }
@@ -227,6 +269,11 @@ export = function (RED: any) {
         msg.idempotencyKey = key;
         msg._gate = { id: node.id, key, token: answer.token, attempt: answer.record.attempts } satisfies GateMark;
         send([msg, null, null]);
+        if (completeWhenSettled && !closing) {
+          holdUntilSettled(key, answer.token, done);
+          showStatus();
+          return;
+        }
       } else {
         counts.duplicates++;
         msg.idempotencyKey = key;
@@ -251,6 +298,9 @@ export = function (RED: any) {
       closing = true;
       RED.events.removeListener('flows:started', reportOrphans);
       if (statusTimer) clearTimeout(statusTimer);
+      // Messages still waiting for their key are completed: their work is cut off with the flow, and the key
+      // stays in flight in the store until the lease (or "free keys left by the previous run") frees it.
+      for (const key of [...unsettled.keys()]) settle(key);
       const s = store;
       store = undefined;
       (s ? s.close() : Promise.resolve()).then(() => done(), () => done());

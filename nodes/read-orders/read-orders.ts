@@ -77,7 +77,7 @@ export = function (RED: any) {
     let statuses: string[] = [];
     let storeIds: number[] = [];
     let createdFrom: string | undefined;
-    /** Orders sent and not yet taken over (0 = one page: the default). */
+    /** Orders sent and not yet taken over (0 = two pages: the default). */
     let maxInFlight = 0;
     let handoverTimeoutMs = DEFAULT_HANDOVER_TIMEOUT_S * 1000;
     const enrich: EnrichOptions = {
@@ -162,7 +162,8 @@ export = function (RED: any) {
         start = stored ? withOverlap(stored, overlapSeconds) : undefined;
       }
       const startedAt = new Date().toISOString();
-      const limit = maxInFlight > 0 ? maxInFlight : pageSize;
+      // Default two pages: the next page is fetched while the last orders of the one before are finished.
+      const limit = maxInFlight > 0 ? maxInFlight : 2 * pageSize;
       const targets = handoverHooks.available ? handoverHooks.destinations() : [];
       // Without runtime hooks or wires nothing reports a take-over: an order counts as taken once sent.
       const tracked = targets.length > 0;
@@ -202,7 +203,7 @@ export = function (RED: any) {
           lastCursor = saved;
           node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.page', { page: page.page, pages: page.pages, orders, cursor: shortCursor(saved) }) });
           if (tracked) {
-            // Room for a whole page before the next is fetched (with the default limit: this page taken).
+            // Room for a whole page before the next is fetched (with the default limit: the page before taken).
             if (handover.inFlight > Math.max(0, limit - pageSize)) {
               node.status({ fill: 'blue', shape: 'ring', text: RED._('magento-read-orders.status.waiting', { page: page.page, pages: page.pages, count: handover.inFlight, cursor: shortCursor(saved) }) });
             }

@@ -10,7 +10,7 @@ const path = require('path');
 const { startFullFlow, restartNodeRed, pressInject, waitFor, postJson, problemLines } = require('./support-full-flow');
 const { mapAndValidateOrder, optionsFromConfig } = require('../../dist/lib/mapping');
 const { validateSchema } = require('../../dist/lib/schemas');
-const { openRetryQueueStore } = require('../../dist/lib/stores');
+const { openRetryQueueStore, openIdempotencyStore } = require('../../dist/lib/stores');
 
 /** Generous: a loaded 2-core machine, retries with backoff and circuit breakers in the way. */
 const DEADLINE = 180000;
@@ -139,6 +139,16 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
       assert.ok(check.valid, `order ${n} in the ERP is not valid: ${JSON.stringify(check.problems)}`);
     }
     assert.strictEqual(erp.state.orders.size, erp.state.ordersByNumber.size, 'the ERP holds a second copy of an order');
+  }
+
+  /** Keys the order gate holds in flight now: orders that passed it and wait for the ERP's answer. */
+  async function orderKeysInFlight() {
+    const store = openIdempotencyStore({ kind: 'sqlite', name: 'gate-orders', directory: path.join(stack.userDir, 'magento-erp') });
+    try {
+      return (await store.counts()).inFlight;
+    } finally {
+      await store.close();
+    }
   }
 
   // ---- the tests ------------------------------------------------------------------------------------------
@@ -384,6 +394,25 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
 
     await pressInject(stack, button('discard all dead letters'));
     await waitFor('the dead letters to be discarded', async () => (await queueEntries('dead')).length === 0, { timeoutMs: DEADLINE });
+  });
+
+  it('holds the reader back while the ERP is slow: at most two pages of orders wait for it', async function () {
+    // The ERP answers after 1.5 s on its 100 connections, Magento pages in milliseconds: without back-pressure
+    // through the gate every new order would be read at once and wait in Node-RED's memory.
+    erp.setFaults({ latencyMs: 1500 });
+    const placed = new Set((await magento.placeOrders(450)).map((o) => o.entity_id));
+    const numbers = splitByMapping((await allMagentoOrders()).filter((o) => placed.has(o.entity_id))).valid.map((o) => o.increment_id);
+    assert.ok(numbers.length > 300, `only ${numbers.length} of the placed orders map`);
+    let most = 0;
+    await waitFor('the slow ERP to take every new order', async () => {
+      most = Math.max(most, await orderKeysInFlight());
+      return numbers.every((n) => erp.state.ordersByNumber.has(n));
+    }, { timeoutMs: DEADLINE, intervalMs: 100 });
+    erp.setFaults({});
+    // Two pages of 100 (read-orders' default "in flight"): an order is taken over when its key is committed.
+    assert.ok(most <= 200, `${most} orders waited for the ERP at once (at most two pages of 100 should)`);
+    assert.ok(most >= 100, `only ${most} orders waited at once: the ERP was not the bottleneck, the test proves nothing`);
+    assertExactlyOnce(numbers);
   });
 
   it('loses nothing when Node-RED stops while a retried order is on its way to the ERP', async function () {

@@ -10,10 +10,11 @@ const coreNodes = [core('function/10-function.js'), core('common/24-complete.js'
 helper.init(require.resolve('node-red'));
 
 /** Collects what a helper node receives; `until(n)` resolves once n have arrived. */
-function collector(node) {
+function collector(node, keep = () => true) {
   const got = [];
   const waiters = [];
   node.on('input', (msg) => {
+    if (!keep(msg)) return;
     got.push(msg);
     for (const w of waiters.splice(0)) if (got.length >= w.n) w.resolve(got); else waiters.push(w);
   });
@@ -249,6 +250,74 @@ describe('magento-idempotency-gate node', function () {
     const orphaned = dup.got.filter((m) => m.gate.status === 'orphaned');
     assert.deepStrictEqual(orphaned.map((m) => [m.topic, m.idempotencyKey, m.gate.key, m.gate.attempts]), [['orphaned', 'O', 'O', 1]]);
     assert.deepStrictEqual(dup.got.filter((m) => m.gate.status === 'in-flight').map((m) => m.payload), ['taken in this process']);
+  });
+
+  /** A gate whose completions (done()) a Complete node reports to the helper `completed`. */
+  async function loadWatched(config) {
+    const watch = [
+      { id: 'on-complete', type: 'complete', scope: ['gate'], uncaught: false, wires: [['completed']] },
+      { id: 'completed', type: 'helper' },
+    ];
+    const nodes = await load(config, watch);
+    const warnings = [];
+    const warn = nodes.gate.warn.bind(nodes.gate);
+    nodes.gate.warn = (w) => { warnings.push(String(w)); warn(w); };
+    // The commit and release messages complete too: only the messages that went through count here.
+    const completed = collector(helper.getNode('completed'), (m) => m.commit === undefined && m.release === undefined);
+    return { ...nodes, completed, warnings };
+  }
+  const turns = async (n = 10) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
+
+  it('completes a passed message at once by default (flows made before "Complete")', async function () {
+    const { gate, passed, completed } = await loadWatched({ storeKind: 'memory' });
+    gate.receive({ idempotencyKey: 'N', payload: 1 });
+    await passed.until(1);
+    await completed.until(1);
+    assert.strictEqual(completed.got[0].idempotencyKey, 'N');
+  });
+
+  it('complete when settled: a passed message completes when its key is committed or released, or its lease ends', async function () {
+    const { gate, passed, dup, completed, warnings } = await loadWatched({ storeKind: 'memory', completeWhen: 'settled', leaseSeconds: '2' });
+    for (const key of ['A', 'B', 'C']) gate.receive({ idempotencyKey: key, payload: key });
+    gate.receive({ idempotencyKey: 'A', payload: 'repeat' });
+    await passed.until(3);
+    await dup.until(1);
+    // Repeats complete at once; the three that passed wait for their keys.
+    await completed.until(1);
+    await turns();
+    assert.deepStrictEqual(completed.got.map((m) => m.payload), ['repeat']);
+
+    const [a, b] = passed.got;
+    gate.receive({ _gate: a._gate, idempotencyKey: 'A', commit: true });
+    await completed.until(2);
+    assert.strictEqual(completed.got[1].payload, 'A', 'the message that passed completes, not the commit message');
+    gate.receive({ _gate: b._gate, idempotencyKey: 'B', release: true });
+    await completed.until(3);
+    assert.strictEqual(completed.got[2].payload, 'B');
+    assert.deepStrictEqual(warnings, []);
+
+    // Nothing comes back for C: its message completes when its lease runs out, with a warning naming the key.
+    await completed.until(4);
+    assert.strictEqual(completed.got[3].payload, 'C');
+    assert.strictEqual(warnings.length, 1);
+    assert.match(warnings[0], /unsettled|C/);
+  });
+
+  it('complete when settled: a retry taking back its key completes the lost attempt; a stale commit completes nothing', async function () {
+    const { gate, passed, completed } = await loadWatched({ storeKind: 'memory', completeWhen: 'settled' });
+    gate.receive({ idempotencyKey: 'R', payload: 'attempt 1', _retry: { id: 'entry-1' } });
+    await passed.until(1);
+    gate.receive({ idempotencyKey: 'R', payload: 'attempt 2', _retry: { id: 'entry-1' } });
+    await passed.until(2);
+    await completed.until(1);
+    assert.strictEqual(completed.got[0].payload, 'attempt 1');
+    // The first attempt's commit is stale (another token holds the key): attempt 2 keeps waiting.
+    gate.receive({ _gate: passed.got[0]._gate, commit: true });
+    await turns(50);
+    assert.strictEqual(completed.got.length, 1);
+    gate.receive({ _gate: passed.got[1]._gate, commit: true });
+    await completed.until(2);
+    assert.strictEqual(completed.got[1].payload, 'attempt 2');
   });
 
   it('a bad key template is a configuration error; messages go to output 3', async function () {

@@ -10,6 +10,7 @@ const sinon = require('sinon');
 const helper = require('node-red-node-test-helper');
 const nrUtil = require('@node-red/util');
 const readOrders = require('../../dist/nodes/read-orders/read-orders.js');
+const gateNode = require('../../dist/nodes/idempotency-gate/idempotency-gate.js');
 const { Handover } = require('../../dist/lib/orders');
 const fakeStoreConfig = require('../orders/fake-store-config');
 const { FakeMagento } = require('../orders/fake-magento');
@@ -90,7 +91,7 @@ describe('magento-read-orders back-pressure (real runtime hooks)', function () {
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  async function load(config = {}, downstream = 'slow-take') {
+  async function load(config = {}, downstream = 'slow-take', extra = []) {
     const flow = [
       { id: 'tab', type: 'tab' },
       { id: 'store', type: 'magento-store-config', name: 'shop' },
@@ -100,8 +101,9 @@ describe('magento-read-orders back-pressure (real runtime hooks)', function () {
       { id: 'summary', type: 'helper', z: 'tab', x: 0, y: 0 },
       { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: ['read'], uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'tab', x: 0, y: 0 },
+      ...extra,
     ];
-    await helper.load([fakeStoreConfig, readOrders, slowModule, catchNode], flow);
+    await helper.load([fakeStoreConfig, readOrders, gateNode, slowModule, catchNode], flow);
     const read = helper.getNode('read');
     const statuses = [];
     const warnings = [];
@@ -118,32 +120,57 @@ describe('magento-read-orders back-pressure (real runtime hooks)', function () {
 
   const orderCalls = () => magento.callsTo('/orders').length;
 
-  it('does not fetch page 2 before every order of page 1 was completed downstream', async () => {
-    magento.addOrders(25);
+  it('keeps two pages out by default: page 3 is fetched only once every order of page 1 was completed downstream', async () => {
+    magento.addOrders(35);
     const n = await load();
     n.read.receive({ payload: 'tick' });
-    await until(() => slow.held.length === 10 && n.statuses.some((s) => /status\.waiting|waiting for the flow/.test(s.text)), 'page 1 and the waiting status');
+    await until(() => slow.held.length === 20 && n.statuses.some((s) => /status\.waiting|waiting for the flow/.test(s.text)), 'pages 1 and 2 and the waiting status');
     await settle();
-    assert.strictEqual(orderCalls(), 1, 'page 2 fetched while page 1 was still being worked on');
+    assert.strictEqual(orderCalls(), 2, 'page 3 fetched while two pages were still being worked on');
 
     release(9);
     await settle();
-    assert.strictEqual(orderCalls(), 1, 'page 2 fetched with one order of page 1 still in flight');
+    assert.strictEqual(orderCalls(), 2, 'page 3 fetched with one order of page 1 still in flight');
 
     release(1);
-    await until(() => slow.held.length === 10, 'page 2');
-    assert.strictEqual(orderCalls(), 2);
+    await until(() => slow.held.length === 20, 'page 3');
+    assert.strictEqual(orderCalls(), 3);
     assert.strictEqual(n.summaries.length, 0, 'the summary came before the orders were taken over');
 
-    release();
-    await until(() => slow.held.length === 5, 'page 3');
-    assert.strictEqual(orderCalls(), 3);
+    release(10);
+    await until(() => slow.held.length === 15, 'page 4');
+    assert.strictEqual(orderCalls(), 4);
     release();
     await until(() => n.summaries.length === 1, 'the summary');
-    assert.strictEqual(n.summaries[0].payload.orders, 25);
+    assert.strictEqual(n.summaries[0].payload.orders, 35);
     assert.strictEqual(n.summaries[0].payload.unconfirmed, 0);
     assert.strictEqual(n.warnings.length, 0);
     assert.strictEqual(n.statuses[n.statuses.length - 1].fill, 'green');
+  });
+
+  it('behind a gate that completes when settled, an order counts as taken only once its key is committed or released', async () => {
+    magento.addOrders(25);
+    const n = await load({ wires: [['gate'], ['summary']] }, 'slow-take', [
+      { id: 'gate', type: 'magento-idempotency-gate', z: 'tab', x: 0, y: 0, keyFrom: 'template', keyTemplate: 'order_{{payload.increment_id}}',
+        storeKind: 'memory', completeWhen: 'settled', wires: [['down'], [], []] },
+    ]);
+    n.read.receive({ payload: 'tick' });
+    await until(() => slow.received.length === 20, 'pages 1 and 2 through the gate');
+    // The ERP step finished its messages, but no key was committed: the reader still waits.
+    release();
+    await settle();
+    assert.strictEqual(orderCalls(), 2, 'page 3 fetched although no key of page 1 was committed');
+
+    const gate = helper.getNode('gate');
+    const received = slow.received.slice(0, 10);
+    for (const m of received.slice(0, 9)) gate.receive({ _gate: m._gate, commit: true });
+    gate.receive({ _gate: received[9]._gate, release: true });
+    await until(() => slow.received.length === 25, 'page 3');
+    assert.strictEqual(orderCalls(), 3);
+    release();
+    for (const m of slow.received.slice(10)) gate.receive({ _gate: m._gate, commit: true });
+    await until(() => n.summaries.length === 1, 'the summary');
+    assert.strictEqual(n.summaries[0].payload.unconfirmed, 0);
   });
 
   it('sends each order on its own, unchanged and in order, without Node-RED copying them', async () => {
@@ -192,7 +219,7 @@ describe('magento-read-orders back-pressure (real runtime hooks)', function () {
     assert.strictEqual(orderCalls(), 3);
     assert.strictEqual(n.summaries[0].payload.orders, 12);
     assert.strictEqual(n.summaries[0].payload.unconfirmed, 12);
-    assert.strictEqual(n.warnings.length, 3);
+    assert.strictEqual(n.warnings.length, 2, 'pages 1-2 (two pages in flight), then page 3');
     // (The test runtime has no message catalog: texts are the catalog keys.)
     assert.match(n.warnings[0], /warn\.stalled|5 orders were not completed/);
     assert.ok(n.statuses.some((s) => s.fill === 'yellow' && /status\.stalled|not taken by the flow/.test(s.text)));
