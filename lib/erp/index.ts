@@ -4,3 +4,4 @@ export {
   type ErpRequest, type ErpResult, type ErpVerdict,
 } from './request';
 export { checkErpPath, checkIdempotencyKey, erpSettingsFromConfig, parsePassStatuses, type ErpRequestForm, type ErpRequestSettings } from './settings';
+export { messageProperty, requestFromMessage, type ErpMessageSettings } from './message';

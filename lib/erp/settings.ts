@@ -79,7 +79,8 @@ export function erpSettingsFromConfig(
   const method = String(form.method || 'POST').toUpperCase() as ErpMethod;
   if (!ERP_METHODS.includes(method)) throw new ValidationError('method', `"${form.method}" is not one of ${ERP_METHODS.join(', ')}`);
   const path = checkErpPath(String(form.path ?? '').trim() || '/orders', 'path');
-  const bodyProperty = String(form.bodyProperty ?? '').trim() || 'payload';
+  // `msg.payload` means `payload`, as in Node-RED's own property fields.
+  const bodyProperty = String(form.bodyProperty ?? '').trim().replace(/^msg\./, '') || 'payload';
   if (!PROPERTY.test(bodyProperty)) throw new ValidationError('bodyProperty', `"${bodyProperty}" is not a message property (e.g. payload or erpOrder)`);
   const keyHeader = form.keyHeader === undefined ? 'Idempotency-Key' : String(form.keyHeader).trim();
   if (keyHeader !== '' && !HEADER_NAME.test(keyHeader)) throw new ValidationError('keyHeader', `"${keyHeader}" is not an HTTP header name`);

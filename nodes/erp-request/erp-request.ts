@@ -1,11 +1,12 @@
 /**
- * `magento-erp-request`: one call to the ERP per message (lib/erp: keep-alive client, status → class).
- * Output 1 the answer, output 2 the failure on `msg.failure`, also ended with `done(err)` so Catch nodes
- * and retry-queue see it. The message object travels on, not cloned.
+ * `magento-erp-request`: one call to the ERP per message (lib/erp: the message read and checked by
+ * `requestFromMessage`, keep-alive client, status → class). Output 1 the answer, output 2 the failure on
+ * `msg.failure`, also ended with `done(err)` so Catch nodes and retry-queue see it. The message object travels
+ * on, not cloned.
  */
 import { openAuditLog } from '../../lib/audit';
-import { checkErpPath, checkIdempotencyKey, createErpClient, ErpClient, erpSettingsFromConfig, ErpRequestForm, ErpRequestSettings } from '../../lib/erp';
-import { IntegrationError, ValidationError } from '../../lib/errors';
+import { createErpClient, ErpClient, ErpRequest, erpSettingsFromConfig, ErpRequestForm, ErpRequestSettings, requestFromMessage } from '../../lib/erp';
+import { IntegrationError } from '../../lib/errors';
 import { Redactor } from '../../lib/redact';
 import { stateDirectory } from '../../lib/stores/config';
 import { envLookup } from '../shared/env';
@@ -72,23 +73,20 @@ export = function (RED: any) {
       done(err);
     };
 
+    /** A typed error as it is; anything else (a bug: the core throws typed errors only) permanent, without the token. */
+    const typed = (err: unknown): IntegrationError => (err instanceof IntegrationError
+      ? err
+      : new IntegrationError('permanent', redactor.text(String((err as Error)?.message ?? err)), { target: 'erp', cause: err }));
+
     node.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       if (!settings || !client) return fail(msg, setupError!, send, done);
-      let path = settings.path;
-      let key: string | undefined;
-      let body: unknown;
+      let request: ErpRequest;
       try {
-        if (msg.erpPath !== undefined && msg.erpPath !== null && msg.erpPath !== '') path = checkErpPath(msg.erpPath, 'msg.erpPath');
-        if (settings.keyHeader) key = checkIdempotencyKey(msg.idempotencyKey);
-        body = RED.util.getMessageProperty(msg, settings.bodyProperty);
-        if (body === undefined && settings.method !== 'GET' && settings.method !== 'DELETE') {
-          throw new ValidationError(`msg.${settings.bodyProperty}`, RED._('magento-erp-request.errors.noBody', { method: settings.method }));
-        }
+        request = requestFromMessage(settings, msg);
       } catch (err) {
-        const typed = err instanceof IntegrationError ? err : new ValidationError(`msg.${settings.bodyProperty}`, String((err as Error).message), { target: 'erp' });
-        return fail(msg, typed, send, done);
+        return fail(msg, typed(err), send, done);
       }
-      client.send({ method: settings.method, path, body, idempotencyKey: key }).then((result) => {
+      client.send(request).then((result) => {
         if (!result.ok) return fail(msg, result.error!, send, done);
         const answer = result.answer!;
         msg.payload = answer.body;
@@ -99,7 +97,7 @@ export = function (RED: any) {
         status.show();
         send([msg, null]);
         done();
-      }, (err) => fail(msg, new IntegrationError('permanent', redactor.text(String(err?.message ?? err)), { target: 'erp', cause: err }), send, done));
+      }, (err) => fail(msg, typed(err), send, done));
     });
 
     node.on('close', async (_removed: boolean, done: () => void) => {

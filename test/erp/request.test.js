@@ -1,7 +1,10 @@
 'use strict';
 const assert = require('assert');
 const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
-const { createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey, ERP_QUEUE_TIMEOUT } = require('../../dist/lib/erp/index.js');
+const {
+  createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey, ERP_QUEUE_TIMEOUT, requestFromMessage,
+} = require('../../dist/lib/erp/index.js');
+const { ValidationError } = require('../../dist/lib/errors.js');
 const { order, startScriptedServer, until } = require('./support');
 
 const TOKEN = 'erp-secret-token-4711';
@@ -107,6 +110,81 @@ describe('ERP client (lib/erp)', function () {
       assert.throws(() => checkIdempotencyKey(undefined), (e) => e.field === 'msg.idempotencyKey' && e.errorClass === 'validation' && /is missing/.test(e.message));
       assert.throws(() => checkIdempotencyKey('a\r\nX: y'), /printable ASCII/);
       assert.throws(() => checkIdempotencyKey({}), /text or a number/);
+    });
+  });
+
+  describe('requestFromMessage (what the node reads of a message)', function () {
+    const post = erpSettingsFromConfig({ url: 'http://x' }, {});
+    /** The ValidationError thrown for `msg`, checked to be one; its field and message. */
+    const refusal = (settings, msg) => {
+      try {
+        requestFromMessage(settings, msg);
+      } catch (err) {
+        assert.ok(err instanceof ValidationError, `a ValidationError, got ${err && err.stack}`);
+        assert.strictEqual(err.errorClass, 'validation');
+        assert.ok(err.message.startsWith(`${err.field}: `), err.message);
+        return [err.field, err.message];
+      }
+      assert.fail(`no error for ${JSON.stringify(msg)}`);
+    };
+
+    it('takes the configured method and path, the key and the body (the same object, not a copy)', function () {
+      const payload = order('100000001');
+      const r = requestFromMessage(post, { payload, idempotencyKey: 'order_100000001', topic: 'x' });
+      assert.deepStrictEqual(Object.keys(r).sort(), ['body', 'idempotencyKey', 'method', 'path']);
+      assert.deepStrictEqual([r.method, r.path, r.idempotencyKey], ['POST', '/orders', 'order_100000001']);
+      assert.ok(r.body === payload);
+      assert.strictEqual(requestFromMessage(post, { payload: 'text', idempotencyKey: 42 }).idempotencyKey, '42');
+      assert.strictEqual(requestFromMessage(post, { payload: null, idempotencyKey: 'k' }).body, null, 'null is a body (JSON null)');
+    });
+
+    it('msg.erpPath replaces the path when set; an empty one keeps the configured path', function () {
+      assert.strictEqual(requestFromMessage(post, { payload: {}, idempotencyKey: 'k', erpPath: '/orders/SO-1?x=1' }).path, '/orders/SO-1?x=1');
+      for (const erpPath of ['', null, undefined]) {
+        assert.strictEqual(requestFromMessage(post, { payload: {}, idempotencyKey: 'k', erpPath }).path, '/orders');
+      }
+    });
+
+    it('reads the body from a nested property, own properties only', function () {
+      const s = erpSettingsFromConfig({ url: 'http://x', bodyProperty: 'erp.orders[1]' }, {});
+      assert.deepStrictEqual(requestFromMessage(s, { erp: { orders: ['a', { n: 2 }] }, idempotencyKey: 'k' }).body, { n: 2 });
+      assert.deepStrictEqual(refusal(s, { erp: 'not an object', idempotencyKey: 'k' }), ['msg.erp.orders[1]', "msg.erp.orders[1]: is missing: a POST needs a body (set the node's Body property or put the data there)"]);
+      assert.strictEqual(refusal(s, { idempotencyKey: 'k' })[0], 'msg.erp.orders[1]');
+      const prefixed = erpSettingsFromConfig({ url: 'http://x', bodyProperty: 'msg.erpOrder' }, {});
+      assert.strictEqual(prefixed.bodyProperty, 'erpOrder', 'a msg. prefix means the message, as in Node-RED');
+      assert.deepStrictEqual(requestFromMessage(prefixed, { erpOrder: { n: 1 }, idempotencyKey: 'k' }).body, { n: 1 });
+      const inherited = Object.create({ payload: { from: 'prototype' } });
+      inherited.idempotencyKey = 'k';
+      assert.strictEqual(refusal(post, inherited)[0], 'msg.payload');
+    });
+
+    it('GET and DELETE need no body and no key when the key header is cleared', function () {
+      const get = erpSettingsFromConfig({ url: 'http://x', method: 'GET', keyHeader: '' }, {});
+      assert.deepStrictEqual(requestFromMessage(get, { erpPath: '/orders/7', idempotencyKey: { ignored: true } }), { method: 'GET', path: '/orders/7' });
+      const del = erpSettingsFromConfig({ url: 'http://x', method: 'DELETE', path: '/orders/7' }, {});
+      assert.deepStrictEqual(requestFromMessage(del, { idempotencyKey: 'k' }), { method: 'DELETE', path: '/orders/7', idempotencyKey: 'k' });
+    });
+
+    it('names the field and the reason of each refused message, path first, then key, then body', function () {
+      const put = erpSettingsFromConfig({ url: 'http://x', method: 'PUT', bodyProperty: 'erpOrder' }, {});
+      const cases = [
+        [post, { payload: {} }, 'msg.idempotencyKey', /^msg\.idempotencyKey: is missing: the ERP needs it/],
+        [post, { payload: {}, idempotencyKey: ['a'] }, 'msg.idempotencyKey', /must be text or a number, not an array/],
+        [post, { payload: {}, idempotencyKey: 'a\r\nX-Evil: 1' }, 'msg.idempotencyKey', /printable ASCII/],
+        [post, { payload: {}, idempotencyKey: 'k'.repeat(256) }, 'msg.idempotencyKey', /longer than 255/],
+        [post, { idempotencyKey: 'k' }, 'msg.payload', /^msg\.payload: is missing: a POST needs a body/],
+        [put, { payload: {}, idempotencyKey: 'k' }, 'msg.erpOrder', /^msg\.erpOrder: is missing: a PUT needs a body/],
+        [post, { payload: {}, idempotencyKey: 'k', erpPath: 'http://elsewhere/x' }, 'msg.erpPath', /must start with a single \//],
+        [post, { payload: {}, idempotencyKey: 'k', erpPath: '/a/../admin' }, 'msg.erpPath', /"\.\." segment/],
+        [post, { payload: {}, idempotencyKey: 'k', erpPath: 7 }, 'msg.erpPath', /must be a path starting with \//],
+        [post, { erpPath: '//evil' }, 'msg.erpPath', /single \//],
+        [post, {}, 'msg.idempotencyKey', /is missing/],
+      ];
+      for (const [settings, msg, field, reason] of cases) {
+        const [f, message] = refusal(settings, msg);
+        assert.strictEqual(f, field, JSON.stringify(msg));
+        assert.match(message, reason, JSON.stringify(msg));
+      }
     });
   });
 
