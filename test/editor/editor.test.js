@@ -293,6 +293,99 @@ describe('Node-RED editor in Chromium', function () {
       assert.strictEqual((await E.nodeState(page, id)).valid, true);
       assert.strictEqual(await E.errorBadge(page, id), null);
     });
+
+    it('map-order: its lookup tables (payment methods, shipping methods, order statuses) render, take rows, apply the preset, refuse "use the default" without one, save and come back', async function () {
+      const TABLES = [
+        { name: 'payment', property: 'paymentMethods', label: 'Payment methods', rows: [{ from: 'checkmo', to: 'INVOICE' }, { from: 'cashondelivery', to: 'COD' }] },
+        { name: 'shipping', property: 'shippingMethods', label: 'Shipping methods', rows: [{ from: 'flatrate_flatrate', to: 'DHL' }] },
+        { name: 'status', property: 'statuses', label: 'Order statuses', rows: [{ from: 'processing', to: 'OPEN' }, { from: 'holded', to: 'HOLD' }] },
+      ];
+      const REASON = /A default ERP code is required when unknown codes use the default/;
+      const id = await E.dropFromPalette(page, 'magento-map-order', place());
+      const list = (t) => page.locator('.red-ui-editableList', { has: page.locator(`#node-input-${t.name}-table`) });
+      const rowsShown = (t) => page.$$eval(`#node-input-${t.name}-table > li`, (lis) => lis.map((li) => ({
+        from: li.querySelector('.map-order-from').value, to: li.querySelector('.map-order-to').value,
+      })));
+      const saved = () => page.evaluate((nodeId) => {
+        const n = RED.nodes.node(nodeId);
+        return {
+          paymentMethods: n.paymentMethods, shippingMethods: n.shippingMethods, statuses: n.statuses,
+          unknown: [n.paymentUnknown, n.shippingUnknown, n.statusUnknown], defaults: [n.paymentDefault, n.shippingDefault, n.statusDefault],
+          valid: n.valid, validationErrors: n.validationErrors || [],
+        };
+      }, id);
+      await E.openEditDialog(page, id);
+
+      // Under "Lookup tables", in this order, each with its label, an empty list and the unknown-code choice.
+      assert.deepStrictEqual(await page.$$eval('.red-ui-tray ol[id$="-table"]', (ols) => ols.map((ol) => ol.id)),
+        TABLES.map((t) => `node-input-${t.name}-table`));
+      for (const t of TABLES) {
+        const heading = page.locator('.form-row', { has: page.locator(`#node-input-${t.name}-table`) }).locator('label').first();
+        assert.strictEqual((await heading.innerText()).trim(), t.label);
+        assert.deepStrictEqual(await rowsShown(t), [], `${t.name}: a new node has no rows`);
+        assert.strictEqual((await page.locator(`label[for="node-input-${t.name}Unknown"]`).innerText()).trim(), 'Unknown code');
+        assert.deepStrictEqual(await page.$$eval(`#node-input-${t.name}Unknown option`, (os) => os.map((o) => [o.value, o.textContent])),
+          [['passthrough', 'pass the Magento code through'], ['default', 'use the default'], ['error', 'reject the order']]);
+        assert.strictEqual(await page.inputValue(`#node-input-${t.name}Unknown`), 'passthrough');
+        assert.strictEqual(await page.locator(`#node-input-${t.name}Default`).getAttribute('placeholder'), 'ERP code');
+        assert.ok(!(await page.locator(`#node-input-${t.name}Default`).isVisible()), `${t.name}: the default is hidden until "use the default" is chosen`);
+      }
+
+      // The preset sets the payment and shipping choices (not the statuses').
+      await E.setField(page, '#node-input-preset', 'strict');
+      await page.click('#map-order-apply-preset');
+      assert.deepStrictEqual(await Promise.all(TABLES.map((t) => page.inputValue(`#node-input-${t.name}Unknown`))), ['error', 'error', 'passthrough']);
+
+      for (const t of TABLES) {
+        for (const r of t.rows) {
+          await list(t).locator('.red-ui-editableList-addButton').click();
+          const item = page.locator(`#node-input-${t.name}-table > li`).last();
+          await item.locator('.map-order-from').fill(r.from);
+          await item.locator('.map-order-to').fill(r.to);
+        }
+        // A row left empty is not saved.
+        await list(t).locator('.red-ui-editableList-addButton').click();
+        assert.strictEqual((await rowsShown(t)).length, t.rows.length + 1);
+        await E.setField(page, `#node-input-${t.name}Unknown`, 'default');
+        await page.locator(`#node-input-${t.name}Default`).waitFor({ state: 'visible' });
+      }
+      // "Use the default" with no default: saved, but the node is refused with the reason, once per table.
+      await E.closeEditDialog(page);
+      const refused = await saved();
+      for (const t of TABLES) assert.deepStrictEqual(refused[t.property], t.rows, `${t.property} saved`);
+      assert.deepStrictEqual(refused.unknown, ['default', 'default', 'default']);
+      assert.strictEqual(refused.valid, false);
+      assert.strictEqual(refused.validationErrors.length, 3, refused.validationErrors.join(' | '));
+      for (const e of refused.validationErrors) assert.match(e, REASON);
+      assert.match(await E.errorBadge(page, id), REASON);
+
+      // Opened again: rows and choices come back, each empty default marked with the reason; filled, the node is valid.
+      await E.openEditDialog(page, id);
+      for (const t of TABLES) {
+        const field = `#node-input-${t.name}Default`;
+        assert.deepStrictEqual(await rowsShown(t), t.rows, `${t.name}: saved rows shown again`);
+        assert.strictEqual(await page.inputValue(`#node-input-${t.name}Unknown`), 'default');
+        await page.waitForSelector(`${field}.input-error`);
+        assert.match(await E.fieldTooltip(page, field), REASON);
+        await E.setField(page, field, `${t.name.toUpperCase()}_OTHER`);
+        await page.waitForSelector(`${field}:not(.input-error)`);
+      }
+      await E.closeEditDialog(page);
+      const valid = await saved();
+      assert.deepStrictEqual(valid.defaults, ['PAYMENT_OTHER', 'SHIPPING_OTHER', 'STATUS_OTHER']);
+      for (const t of TABLES) assert.deepStrictEqual(valid[t.property], t.rows, `${t.property} kept`);
+      assert.deepStrictEqual(valid.validationErrors, []);
+      assert.strictEqual(valid.valid, true);
+      assert.strictEqual(await E.errorBadge(page, id), null);
+
+      await E.openEditDialog(page, id);
+      for (const t of TABLES) {
+        assert.deepStrictEqual(await rowsShown(t), t.rows);
+        assert.strictEqual(await page.inputValue(`#node-input-${t.name}Default`), `${t.name.toUpperCase()}_OTHER`);
+        assert.ok(await page.locator(`#node-input-${t.name}Default`).isVisible());
+      }
+      await E.closeEditDialog(page, 'cancel');
+    });
   });
 
   describe('Import > Examples', function () {
