@@ -5,11 +5,12 @@
  *
  *   npm run bench -- [--orders 10000] [--rss-orders 100000] [--stock 50000] [--skus 10000] [--prices 20000]
  *                    [--webhooks 5000] [--connections 200] [--pageSize 100] [--chunk 1000] [--seed 7]
- *                    [--only orders,stock,prices,webhooks] [--variants raw,pack,hand] [--out file.json] [--smoke]
+ *                    [--only orders,stock,prices,webhooks] [--variants raw,pack,hand] [--node-red-heap 256]
+ *                    [--out file.json] [--smoke]
  */
 import { parseOptions, type BenchOptions } from './lib/options';
 import { addRatios, formatTable, formatTargets, machine, writeResults, type Row } from './lib/report';
-import { ROOT } from './lib/stack';
+import { ROOT, setNodeRedHeap } from './lib/stack';
 import { evaluateTargets } from './lib/targets';
 import { orderExport } from './workloads/orders';
 import { pricePush, stockPush } from './workloads/push';
@@ -21,6 +22,7 @@ const log = (s: string): void => {
 
 async function main(): Promise<void> {
   const opts: BenchOptions = parseOptions(process.argv.slice(2));
+  setNodeRedHeap(opts.nodeRedHeapMb);
   const started = Date.now();
   const rows: Row[] = [];
   const failures: string[] = [];
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
   const sizes = `orders ${opts.orders}${opts.rssOrders ? ` (+${opts.rssOrders} for RSS)` : ''}, stock ${opts.stock} for ${opts.skus} SKUs, prices ${opts.prices}, webhooks ${opts.webhooks} at ${opts.connections} connections`;
   const m = machine();
   console.log(`\nmagento-erp benchmarks (${opts.smoke ? 'smoke, ' : ''}seed ${opts.seed}; ${sizes})`);
-  console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; Node-RED and each baseline in its own process, sandbox + ERP in the bench process, all on 127.0.0.1\n`);
+  console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; Node-RED and each baseline in its own process, sandbox + ERP in the bench process, all on 127.0.0.1; Node-RED heap ${opts.nodeRedHeapMb > 0 ? `--max-old-space-size=${opts.nodeRedHeapMb}` : "V8's default"}\n`);
   console.log(formatTable(rows));
   const notes = rows.flatMap((r) => (r.notes ?? []).map((n) => `${r.workload} / ${r.variant}: ${n}`));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

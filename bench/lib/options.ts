@@ -23,6 +23,12 @@ export interface BenchOptions {
   only: Set<string>;
   smoke: boolean;
   out: string | undefined;
+  /**
+   * V8 old-generation size of every Node-RED process, in MB (`--max-old-space-size`), as one sizes Node-RED
+   * for the memory it gets (a container, a small box); 0 leaves V8's default, which on a large machine lets
+   * the heap grow with the length of a run long after what is kept stopped growing.
+   */
+  nodeRedHeapMb: number;
 }
 
 export const WORKLOADS = ['orders', 'stock', 'prices', 'webhooks'] as const;
@@ -30,7 +36,7 @@ export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
 const DEFAULT_ORDER_VARIANTS = ['raw', 'pack', 'hand'];
 
 const DEFAULTS = {
-  orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 5_000, connections: 200, pageSize: 100, chunk: 1_000, seed: 7,
+  'node-red-heap': 0, orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 5_000, connections: 200, pageSize: 100, chunk: 1_000, seed: 7,
 };
 
 /** Tiny sizes for CI: every path runs, in well under two minutes. */
@@ -82,5 +88,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     variants,
     smoke,
     out: given.get('out'),
+    nodeRedHeapMb: num('node-red-heap', base['node-red-heap'], 0),
   };
 }

@@ -89,6 +89,13 @@ export function loadFlow(name: string): FlowNode[] {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'flows', name), 'utf8')) as FlowNode[];
 }
 
+let nodeRedHeapMb = 0;
+
+/** The V8 old-generation size every Node-RED process of this run gets (`--max-old-space-size`; 0: V8's default). */
+export function setNodeRedHeap(mb: number): void {
+  nodeRedHeapMb = mb;
+}
+
 export async function startNodeRed(run: NodeRedRun): Promise<BenchNodeRed> {
   const nodes = loadFlow(run.flow);
   for (const [id, changes] of Object.entries(run.overrides ?? {})) {
@@ -120,7 +127,8 @@ module.exports = settings;
   for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
   Object.assign(env, run.env);
   // e.g. BENCH_NODE_RED_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where Node-RED spends its time.
-  if (process.env.BENCH_NODE_RED_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_RED_OPTIONS;
+  const nodeOptions = [nodeRedHeapMb > 0 ? `--max-old-space-size=${nodeRedHeapMb}` : '', process.env.BENCH_NODE_RED_OPTIONS ?? ''].join(' ').trim();
+  if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   // BENCH_CPU_PROF=<dir>: a profile of the measured window only (Node refuses --cpu-prof in NODE_OPTIONS).
   const profDir = profileDir();
   const profFile = profDir ? path.resolve(profDir, `${run.label ?? run.flow.replace(/\.json$/, '')}-node-red.cpuprofile`) : undefined;
