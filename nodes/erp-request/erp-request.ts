@@ -56,10 +56,7 @@ export = function (RED: any) {
       }
     }
 
-    const status = throttledStatusCounts(node, () => ({
-      fill: counts.failed ? 'yellow' : 'green',
-      text: RED._('magento-erp-request.status.counts', counts),
-    }));
+    const status = throttledStatusCounts(node, () => ({ fill: counts.failed ? 'yellow' : 'green' }), () => RED._('magento-erp-request.status.counts', counts));
 
     type Send = (msgs: Array<NodeMessage | null>) => void;
     type Done = (err?: Error) => void;

@@ -42,10 +42,7 @@ export = function (RED: any) {
     }
 
     // Counts at most twice a second (nodes/shared/status-counts.ts); the first invalid order at once.
-    const status = throttledStatusCounts(node, () => ({
-      fill: counts.invalid ? 'yellow' : 'green',
-      text: RED._('magento-map-order.status.counts', counts),
-    }));
+    const status = throttledStatusCounts(node, () => ({ fill: counts.invalid ? 'yellow' : 'green' }), () => RED._('magento-map-order.status.counts', counts));
 
     node.on('input', (msg: NodeMessage, send: (msgs: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
       if (setupError || !options) return failMessage(msg, setupError, done);

@@ -6,6 +6,7 @@
  */
 import { envLookup } from '../shared/env';
 import { watchHandover } from '../shared/handover-hooks';
+import { throttledStatusCounts } from '../shared/status-counts';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
 import {
@@ -43,9 +44,6 @@ interface Counts {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
-/** Counts change with every request: the status shows them at most this often (a new colour or reason at once). */
-const STATUS_INTERVAL_MS = 500;
 
 /**
  * Answers with a small JSON body straight on the response: Express's res.json would also compute an
@@ -159,25 +157,14 @@ export = function (RED: any) {
       return;
     }
 
-    let statusShown = { fill: '', reason: '' };
-    let statusTimer: ReturnType<typeof setTimeout> | undefined;
-    function renderStatus(): void {
-      statusTimer = undefined;
-      const text = RED._('magento-webhook-in.status.counts', counts) + (lastRejection ? ` · ${RED._('magento-webhook-in.status.last', { reason: lastRejection })}` : '');
-      const fill = lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green';
-      statusShown = { fill, reason: lastRejection };
-      node.status({ fill, shape: 'dot', text });
-    }
-    /** A new colour or rejection reason shows at once; changed counts alone at most every STATUS_INTERVAL_MS. */
+    // A new colour or rejection reason shows at once; changed counts alone at most twice a second.
+    const status = throttledStatusCounts(
+      node,
+      () => ({ fill: lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green', mark: lastRejection }),
+      () => RED._('magento-webhook-in.status.counts', counts) + (lastRejection ? ` · ${RED._('magento-webhook-in.status.last', { reason: lastRejection })}` : ''),
+    );
     function showStatus(): void {
-      if (closed) return;
-      const fill = lastRejection === 'store' ? 'red' : counts.rejected > 0 ? 'yellow' : 'green';
-      if (fill !== statusShown.fill || lastRejection !== statusShown.reason) {
-        if (statusTimer) clearTimeout(statusTimer);
-        renderStatus();
-      } else if (!statusTimer) {
-        statusTimer = setTimeout(renderStatus, STATUS_INTERVAL_MS);
-      }
+      if (!closed) status.show();
     }
 
     function complete(entryId: string): void {
@@ -315,7 +302,7 @@ export = function (RED: any) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
-      if (statusTimer) clearTimeout(statusTimer);
+      status.stop();
       RED.events?.removeListener?.('flows:started', replay);
       handoverHooks.remove();
       handover.clear();
