@@ -101,12 +101,17 @@ export interface ErpClient {
   onCall(listener: (record: ErpCallRecord) => void): () => void;
   /** Calls on the way (sent, not answered yet). */
   readonly inFlight: number;
-  /** Waits up to `waitMs` for calls on the way, then closes every socket. */
+  /**
+   * Waits up to `waitMs` for calls on the way, then closes every socket. Calls still waiting for a connection
+   * then fail as not sent (they must not go out once the client is closed), as do calls made after it.
+   */
   close(waitMs?: number): Promise<void>;
 }
 
 /** `code` of a call that waited longer than `queueTimeoutMs` for a connection and was never sent. */
 export const ERP_QUEUE_TIMEOUT = 'ERR_ERP_QUEUE_TIMEOUT';
+/** `code` of a call still waiting for a connection when the client closed: never sent. */
+export const ERP_CLIENT_CLOSED = 'ERR_ERP_CLIENT_CLOSED';
 /** Default bound on the wait for a connection, in multiples of the call's timeout. */
 export const QUEUE_TIMEOUT_FACTOR = 10;
 
@@ -233,6 +238,9 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
   const redactor = new Redactor(options.token ? [options.token] : []);
   const listeners = new Set<(record: ErpCallRecord) => void>();
   const pending = new Set<Promise<unknown>>();
+  let closed = false;
+  /** Calls waiting in the agent's queue for a connection: how each gives up. */
+  const waiting = new Set<(err: NoAnswer) => void>();
   const fixedHeaders: Record<string, string> = { accept: 'application/json' };
   if (options.token) fixedHeaders.authorization = `Bearer ${options.token}`;
 
@@ -243,6 +251,7 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
       headers['content-length'] = payload.length;
     }
     if (keyHeader && key !== undefined) headers[keyHeader] = key;
+    if (closed) return Promise.reject(new NoAnswer('the ERP client is closed (node stopped or redeployed)', ERP_CLIENT_CLOSED, false, true));
     return new Promise<ErpAnswer>((resolve, reject) => {
       let settled = false;
       let answered = false;
@@ -272,13 +281,19 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
       // Until the agent hands the call a connection it waits in the agent's queue (all `maxSockets` busy):
       // the ERP has not seen it, so that wait has its own, longer bound and a failure that says so.
       // Destroying a queued request is clean: the agent hands the connection it gets on to the next call.
-      timer = setTimeout(() => {
-        fail(new NoAnswer(`${busy} stayed busy for ${queueTimeoutMs} ms, the longest a call waits for one`, ERP_QUEUE_TIMEOUT, false, true));
+      const giveUpWaiting = (err: NoAnswer): void => {
+        waiting.delete(giveUpWaiting);
+        fail(err);
         req.destroy();
+      };
+      waiting.add(giveUpWaiting);
+      timer = setTimeout(() => {
+        giveUpWaiting(new NoAnswer(`${busy} stayed busy for ${queueTimeoutMs} ms, the longest a call waits for one`, ERP_QUEUE_TIMEOUT, false, true));
       }, queueTimeoutMs);
       // The timeout counts from here: 'socket' fires for a new connection (connecting counts) and for a
       // kept-alive one the agent reuses.
       req.once('socket', () => {
+        waiting.delete(giveUpWaiting);
         clearTimeout(timer);
         if (settled) return;
         timer = setTimeout(() => {
@@ -380,6 +395,9 @@ export function createErpClient(options: ErpClientOptions): ErpClient {
         ]);
         clearTimeout(timer);
       }
+      // Before the sockets go: a queued call would otherwise get the connection a finished call frees.
+      closed = true;
+      for (const giveUp of [...waiting]) giveUp(new NoAnswer('the ERP client closed before a connection was free (node stopped or redeployed)', ERP_CLIENT_CLOSED, false, true));
       listeners.clear();
       agent.destroy();
     },

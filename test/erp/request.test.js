@@ -2,7 +2,7 @@
 const assert = require('assert');
 const { startDemoErp } = require('../../dist/sandbox/erp/index.js');
 const {
-  createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey, ERP_QUEUE_TIMEOUT, requestFromMessage,
+  createErpClient, classifyErpAnswer, erpOperationOf, erpSettingsFromConfig, checkErpPath, checkIdempotencyKey, ERP_QUEUE_TIMEOUT, ERP_CLIENT_CLOSED, requestFromMessage,
 } = require('../../dist/lib/erp/index.js');
 const { ValidationError } = require('../../dist/lib/errors.js');
 const { order, startScriptedServer, until } = require('./support');
@@ -424,6 +424,32 @@ describe('ERP client (lib/erp)', function () {
         assert.strictEqual(r.error.code, 'ETIMEDOUT');
         assert.match(r.error.message, /no complete answer within 300 ms/);
         assert.strictEqual(server.connections, 1, 'the second call went over the first call\'s connection');
+      });
+
+      it('closing the client fails calls still waiting for a connection as not sent; none goes out afterwards', async function () {
+        client = createErpClient({ baseUrl: server.url, maxSockets: 1, timeoutMs: 20000 });
+        let heldRes;
+        server.set((req, res) => {
+          if (!heldRes) {
+            heldRes = res;
+            return { hang: true };
+          }
+          return { status: 201, body: {} };
+        });
+        const held = client.send({ path: '/orders', body: {}, idempotencyKey: 'held' });
+        await new Promise((resolve) => { const t = setInterval(() => { if (heldRes) { clearInterval(t); resolve(); } }, 5); });
+        const queued = client.send({ path: '/orders', body: {}, idempotencyKey: 'queued' });
+        const closing = client.close(0);
+        const q = await queued;
+        assert.deepStrictEqual({ ok: q.ok, errorClass: q.error.errorClass, code: q.error.code }, { ok: false, errorClass: 'transient', code: ERP_CLIENT_CLOSED });
+        assert.match(q.error.message, /not sent to the ERP \(the ERP client closed before a connection was free/);
+        await closing;
+        const h = await held;
+        assert.strictEqual(h.ok, false, 'the held call lost its connection with the client');
+        const after = await client.send({ path: '/orders', body: {}, idempotencyKey: 'after' });
+        assert.strictEqual(after.error.code, ERP_CLIENT_CLOSED);
+        assert.deepStrictEqual(keys(), ['held'], 'only the call that had a connection reached the ERP');
+        client = undefined;
       });
 
       it('a call that waits longer than queueTimeoutMs for a connection fails as transient, never sent, and the connection serves the next call', async function () {
