@@ -8,7 +8,6 @@ import { compileOrderSchemas, mapAndValidateOrder, MappingOptions, optionsFromCo
 import { failMessage, NodeMessage } from '../shared/failure';
 import { throttledStatusCounts } from '../shared/status-counts';
 
-
 /** The canonical order map-order produces (not a Magento order, which has an entity_id). */
 function isCanonicalOrder(value: unknown): boolean {
   return !!value && typeof value === 'object' && 'order_number' in value && !('entity_id' in value);

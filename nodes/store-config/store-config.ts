@@ -19,7 +19,6 @@ const CREDENTIAL_KEYS: Array<keyof StoreConfigCredentials> = [
 const PASSWORD_PLACEHOLDER = '__PWRD__';
 
 export = function (RED: any) {
-
   function StoreConfigNode(this: any, config: StoreConfigForm & { id: string }) {
     RED.nodes.createNode(this, config);
     const node = this;

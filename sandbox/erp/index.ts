@@ -234,8 +234,8 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     const key = req.headers['idempotency-key'];
     const body = await readBody(req);
     if (typeof key === 'string') record.idempotencyKey = key;
-    const number = orderNumberOf(body);
-    if (number !== undefined) record.orderNumber = number;
+    const orderNumber = orderNumberOf(body);
+    if (orderNumber !== undefined) record.orderNumber = orderNumber;
     if (faults.latencyMs > 0) {
       // Like a server that checks the connection before it commits: a client gone meanwhile books nothing.
       let timer: NodeJS.Timeout | undefined;
@@ -259,7 +259,6 @@ export async function startDemoErp(options: DemoErpOptions = {}): Promise<DemoEr
     if (typeof key !== 'string' || key.trim() === '') {
       throw new HttpError(400, 'The Idempotency-Key header is required: the same key sent again returns the first answer and creates nothing');
     }
-    const orderNumber = number;
 
     // Everything below runs without awaiting, so two requests with one key cannot both create an order.
     const previous = state.answers.get(key);
