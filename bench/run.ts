@@ -10,7 +10,7 @@
  */
 import { parseOptions, type BenchOptions } from './lib/options';
 import { addRatios, formatTable, formatTargets, machine, writeResults, type Row } from './lib/report';
-import { ROOT, setNodeRedHeap } from './lib/stack';
+import { ROOT } from './lib/stack';
 import { evaluateTargets } from './lib/targets';
 import { orderExport } from './workloads/orders';
 import { pricePush, stockPush } from './workloads/push';
@@ -22,7 +22,6 @@ const log = (s: string): void => {
 
 async function main(): Promise<void> {
   const opts: BenchOptions = parseOptions(process.argv.slice(2));
-  setNodeRedHeap(opts.nodeRedHeapMb);
   const started = Date.now();
   const rows: Row[] = [];
   const failures: string[] = [];

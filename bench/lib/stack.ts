@@ -83,17 +83,12 @@ export interface NodeRedRun {
   credentials?: Record<string, Record<string, string>>;
   /** Names the CPU profile with BENCH_CPU_PROF (default: the flow file's name). */
   label?: string;
+  /** V8 old-generation size in MB (`--max-old-space-size`, the bench's `--node-red-heap`); 0 or absent: V8's default. */
+  heapMb?: number;
 }
 
 export function loadFlow(name: string): FlowNode[] {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'flows', name), 'utf8')) as FlowNode[];
-}
-
-let nodeRedHeapMb = 0;
-
-/** The V8 old-generation size every Node-RED process of this run gets (`--max-old-space-size`; 0: V8's default). */
-export function setNodeRedHeap(mb: number): void {
-  nodeRedHeapMb = mb;
 }
 
 export async function startNodeRed(run: NodeRedRun): Promise<BenchNodeRed> {
@@ -127,7 +122,7 @@ module.exports = settings;
   for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
   Object.assign(env, run.env);
   // e.g. BENCH_NODE_RED_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where Node-RED spends its time.
-  const nodeOptions = [nodeRedHeapMb > 0 ? `--max-old-space-size=${nodeRedHeapMb}` : '', process.env.BENCH_NODE_RED_OPTIONS ?? ''].join(' ').trim();
+  const nodeOptions = [run.heapMb ? `--max-old-space-size=${run.heapMb}` : '', process.env.BENCH_NODE_RED_OPTIONS ?? ''].join(' ').trim();
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   // BENCH_CPU_PROF=<dir>: a profile of the measured window only (Node refuses --cpu-prof in NODE_OPTIONS).
   const profDir = profileDir();

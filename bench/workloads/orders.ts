@@ -52,7 +52,7 @@ export async function packOrderExport(opts: BenchOptions, orders: number, label:
   let nodeRed: BenchNodeRed | undefined;
   try {
     const profLabel = `orders-${role}-${orders}`;
-    nodeRed = await startNodeRed({ flow: 'orders-pack.json', label: profLabel, env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
+    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: 'orders-pack.json', label: profLabel, env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
     const nr = nodeRed;
     let stats: PackStats = {};
     // Every order ends committed (in the ERP), refused by the ERP, or at map-order's invalid output.
@@ -81,7 +81,7 @@ async function handOrderExport(opts: BenchOptions): Promise<Row> {
   const b = await startBackends({ orders: opts.orders, seed: opts.seed });
   let nodeRed: BenchNodeRed | undefined;
   try {
-    nodeRed = await startNodeRed({ flow: 'orders-hand.json', env: envFor(b, opts) });
+    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: 'orders-hand.json', env: envFor(b, opts) });
     const nr = nodeRed;
     let stats: HandStats = {};
     const { ms, cpu, erp } = await measureInNodeRed(b, nr, 'orders-hand', 'hand-start', opts.orders, async () => {

@@ -109,7 +109,7 @@ async function runPush(kind: PushKind, opts: BenchOptions, log: (s: string) => v
 
     for (const v of kind.variants) {
       log(`${kind.workload}: ${v.label}, ${items.length} ${kind.noun}`);
-      const nodeRed = await startNodeRed({ flow: kind.packFlow, env, overrides: v.overrides ? { [kind.packNode]: v.overrides } : undefined });
+      const nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: kind.packFlow, env, overrides: v.overrides ? { [kind.packNode]: v.overrides } : undefined });
       try {
         const { ms, stats } = await pushThroughNodeRed(b, nodeRed, kind.path, items, opts.chunk, (s, chunks) => (s.messagesDone ?? 0) + (s.messagesFailed ?? 0) >= chunks);
         const notApplied = (stats.items_rejected ?? 0) + (stats.items_failed ?? 0) + (stats.items_invalid ?? 0);
@@ -131,7 +131,7 @@ async function runPush(kind: PushKind, opts: BenchOptions, log: (s: string) => v
     }
 
     log(`${kind.workload}: hand-built flow (one call per update), ${items.length} ${kind.noun}`);
-    const hand = await startNodeRed({ flow: kind.handFlow, env });
+    const hand = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: kind.handFlow, env });
     try {
       const { ms, stats } = await pushThroughNodeRed(b, hand, `${kind.path}-hand`, items, opts.chunk, (s) => (s.items_ok ?? 0) + (s.items_failed ?? 0) >= items.length);
       rows.push({

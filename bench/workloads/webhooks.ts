@@ -126,7 +126,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
     { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
   ]) {
     log(`webhook ingest: ${variant.label}, ${list.length} requests at ${opts.connections} connections`);
-    const nodeRed: BenchNodeRed = await startNodeRed({ flow: variant.flow, label: `webhooks-${variant.role}`, env, credentials: { 'wh-in': { secret } } });
+    const nodeRed: BenchNodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: variant.flow, label: `webhooks-${variant.role}`, env, credentials: { 'wh-in': { secret } } });
     try {
       await fire(`${nodeRed.url}${variant.path}`, warm, opts.connections);
       const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
