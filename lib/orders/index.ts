@@ -10,3 +10,4 @@ export * from './raw-body';
 export * from './webhook-intake';
 export * from './store-options';
 export * from './handover';
+export * from './order-run';

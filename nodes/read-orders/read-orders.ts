@@ -1,14 +1,15 @@
 /**
  * `magento-read-orders`: polls Magento for orders changed since a durable cursor and emits one message
- * per order. Paging, cursor, enrichment and re-reads live in lib/orders; this adapter serialises runs,
- * hands orders on, saves the cursor after each page and reports progress.
+ * per order. The run (paging, cursor rules, back-pressure waits: `runOrderRead`), enrichment and re-reads
+ * live in lib/orders; this adapter reads its settings, serialises runs, sends each order and tracks its
+ * take-over through Node-RED's hooks, and shows progress in the status.
  */
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import type { MagentoClient } from '../../lib/magento/types';
 import {
-  BusyMode, CursorStore, EnrichOptions, Handover, MagentoOrder, OrderCursor, OrderEnrichment, RunLock, StoredCursor,
-  compareCursor, enrichOrders, listOf, magentoDateOf, orderRefOf, readOrderPages, rereadOrder, stateDirectory, storeIdsOf,
-  storeKindOf, validatePageSize, withOverlap, wantsEnrichment,
+  BusyMode, CursorStore, EnrichOptions, Handover, MagentoOrder, OrderCursor, OrderEnrichment, OrderPlace, RunLock,
+  enrichOrders, listOf, magentoDateOf, orderRefOf, rereadOrder, runOrderRead, stateDirectory, storeIdsOf,
+  storeKindOf, validatePageSize, wantsEnrichment,
 } from '../../lib/orders';
 import { openKeyValueStore, type KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from '../shared/failure';
@@ -77,7 +78,7 @@ export = function (RED: any) {
     let statuses: string[] = [];
     let storeIds: number[] = [];
     let createdFrom: string | undefined;
-    /** Orders sent and not yet taken over (0 = two pages: the default). */
+    /** Orders sent and not yet taken over (0 = two pages: the default, lib/orders runOrderRead). */
     let maxInFlight = 0;
     let handoverTimeoutMs = DEFAULT_HANDOVER_TIMEOUT_S * 1000;
     const enrich: EnrichOptions = {
@@ -144,99 +145,55 @@ export = function (RED: any) {
     // An error completion counts too: the node took the order (a Catch node has it now).
     const handoverHooks = watchHandover(RED, node, 'magentoReadOrders', handover);
 
-    /** One polling (or backfill) run: pages streamed, each handed on before the cursor moves past it. */
+    /** One polling (or backfill) run (lib/orders runOrderRead): this adapter sends, tracks and shows progress. */
     async function runRead(msg: NodeMessage, send: (out: unknown) => void, since: string | undefined): Promise<void> {
       const client = clientOf();
-      const pageSize = pageSizeOf(client);
-      const cursors = cursorStore(client);
-      const stored: StoredCursor | undefined = await cursors.load();
-      let saved: OrderCursor | undefined = stored;
-      let start: OrderCursor | undefined;
-      const backfill = since !== undefined;
-      if (backfill) {
-        if (stored && since! > stored.updatedAt) node.warn(RED._('magento-read-orders.warn.since-ahead', { since, cursor: shortCursor(stored) }));
-        start = { updatedAt: since!, entityId: 0 };
-        // Moved first, so a backfill cut short by a failure or restart resumes with the next poll.
-        saved = await cursors.save(start);
-      } else {
-        start = stored ? withOverlap(stored, overlapSeconds) : undefined;
-      }
-      const startedAt = new Date().toISOString();
-      // Default two pages: the next page is fetched while the last orders of the one before are finished.
-      const limit = maxInFlight > 0 ? maxInFlight : 2 * pageSize;
       const targets = handoverHooks.available ? handoverHooks.destinations() : [];
       // Without runtime hooks or wires nothing reports a take-over: an order counts as taken once sent.
       const tracked = targets.length > 0;
-      let unconfirmed = 0;
-      /** Waits until at most `room` orders are in flight (or the flow stalls past the timeout). */
-      const makeRoom = async (room: number): Promise<void> => {
-        if (handover.inFlight <= Math.max(0, room)) return;
-        const wait = await handover.drain(room, handoverTimeoutMs, aborter.signal);
-        if (wait.timedOut) {
-          unconfirmed += wait.abandoned;
-          const seconds = handoverTimeoutMs / 1000;
-          node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-read-orders.status.stalled', { count: wait.abandoned, seconds }) });
-          node.warn(RED._('magento-read-orders.warn.stalled', { count: wait.abandoned, seconds }));
-        }
-      };
-      let orders = 0;
-      let pagesRead = 0;
-      let pages = 0;
-      node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.reading', { cursor: shortCursor(start) }) });
-      try {
-        const reader = readOrderPages(client, start, { pageSize, statuses, storeIds, createdFrom, enrich, signal: aborter.signal });
-        for await (const page of reader) {
-          pagesRead = page.page;
-          pages = page.pages;
-          for (const order of page.orders) {
-            if (tracked && handover.inFlight >= limit) await makeRoom(limit - 1);
-            const m = orderMessage(client, order, page.enrichment?.get(Number(order.entity_id)), { page: page.page, pages: page.pages, backfill });
-            // Own id per order, so its completion can be told apart; one send per order, so Node-RED
-            // hands each on as is instead of deep-copying every message after the first of a call.
-            m._msgid = RED.util.generateId();
-            if (tracked) handover.track(m._msgid as string, targets, undefined);
-            send([m, null]);
-            orders++;
-          }
-          // Never move the cursor back (the overlap re-reads orders before it), except on a backfill.
-          if (backfill || !saved || compareCursor(page.cursor, saved) > 0) saved = await cursors.save(page.cursor);
-          lastCursor = saved;
-          node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.page', { page: page.page, pages: page.pages, orders, cursor: shortCursor(saved) }) });
-          if (tracked) {
-            // Room for a whole page before the next is fetched (with the default limit: the page before taken).
-            if (handover.inFlight > Math.max(0, limit - pageSize)) {
-              node.status({ fill: 'blue', shape: 'ring', text: RED._('magento-read-orders.status.waiting', { page: page.page, pages: page.pages, count: handover.inFlight, cursor: shortCursor(saved) }) });
-            }
-            await makeRoom(limit - pageSize);
-          } else {
-            // Let Node-RED deliver this page before the next is fetched.
-            await new Promise((r) => setImmediate(r));
-          }
-        }
-        // The summary means every order of the run was taken over (or given up on after the timeout).
-        if (tracked) await makeRoom(0);
-        if (aborter.signal.aborted) throw new IntegrationError('transient', 'The order read was stopped (flow redeployed or Node-RED stopping)', { code: 'ABORT_ERR', operation: 'orders.list' });
-      } catch (err) {
+      const summary = await runOrderRead(client, cursorStore(client), tracked ? handover : undefined, {
+        pageSize: pageSizeOf(client), maxInFlight, handoverTimeoutMs, overlapSeconds, since, statuses, storeIds, createdFrom, enrich, signal: aborter.signal,
+      }, {
+        emit(order, enrichment, place) {
+          const m = orderMessage(client, order, enrichment, place);
+          // Own id per order, so its completion can be told apart; one send per order, so Node-RED
+          // hands each on as is instead of deep-copying every message after the first of a call.
+          m._msgid = RED.util.generateId();
+          if (tracked) handover.track(m._msgid as string, targets, undefined);
+          send([m, null]);
+        },
+        sinceAhead: (from, cursor) => node.warn(RED._('magento-read-orders.warn.since-ahead', { since: from, cursor: shortCursor(cursor) })),
+        started: (start) => node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.reading', { cursor: shortCursor(start) }) }),
+        paged(page, orders, cursor) {
+          lastCursor = cursor;
+          node.status({ fill: 'blue', shape: 'dot', text: RED._('magento-read-orders.status.page', { page: page.page, pages: page.pages, orders, cursor: shortCursor(cursor) }) });
+        },
+        waiting: (page, count, cursor) => node.status({ fill: 'blue', shape: 'ring', text: RED._('magento-read-orders.status.waiting', { page: page.page, pages: page.pages, count, cursor: shortCursor(cursor) }) }),
+        stalled(count, seconds) {
+          node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-read-orders.status.stalled', { count, seconds }) });
+          node.warn(RED._('magento-read-orders.warn.stalled', { count, seconds }));
+        },
+        failed(page, cursor) {
+          node.status({ fill: 'red', shape: 'dot', text: RED._('magento-read-orders.status.failed', { page, cursor: shortCursor(cursor) }) });
+          msg.cursor = cursor ? { updatedAt: cursor.updatedAt, entityId: cursor.entityId } : null;
+        },
+      }).catch((err) => {
         if (typeof err === 'object' && err !== null) runFailures.add(err);
-        node.status({ fill: 'red', shape: 'dot', text: RED._('magento-read-orders.status.failed', { page: pagesRead + 1, cursor: shortCursor(saved) }) });
-        msg.cursor = saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null;
         throw err;
-      }
-      if (unconfirmed > 0) {
-        node.status({ fill: 'yellow', shape: 'dot', text: RED._('magento-read-orders.status.done-unconfirmed', { orders, unconfirmed, cursor: shortCursor(saved) }) });
+      });
+      const cursorText = shortCursor(summary.cursor);
+      if (summary.unconfirmed > 0) {
+        node.status({ fill: 'yellow', shape: 'dot', text: RED._('magento-read-orders.status.done-unconfirmed', { orders: summary.orders, unconfirmed: summary.unconfirmed, cursor: cursorText }) });
       } else {
-        idleStatus(RED._('magento-read-orders.status.done', { orders, cursor: shortCursor(saved) }));
+        idleStatus(RED._('magento-read-orders.status.done', { orders: summary.orders, cursor: cursorText }));
       }
-      msg.payload = {
-        orders, unconfirmed, pages: pagesRead, expectedPages: pages, backfill, startedAt, finishedAt: new Date().toISOString(),
-        cursor: saved ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : null,
-      };
+      msg.payload = { ...summary, cursor: summary.cursor ?? null };
       msg.store = client.settings.name;
       msg.topic = 'read-orders/complete';
       send([null, msg]);
     }
 
-    function orderMessage(client: MagentoClient, order: MagentoOrder, enrichment: OrderEnrichment | undefined, where: { page: number; pages: number; backfill: boolean }): NodeMessage {
+    function orderMessage(client: MagentoClient, order: MagentoOrder, enrichment: OrderEnrichment | undefined, where: OrderPlace): NodeMessage {
       const m: NodeMessage = {
         topic: order.increment_id ?? String(order.entity_id),
         payload: order,
