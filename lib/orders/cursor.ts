@@ -16,6 +16,13 @@ export interface OrderCursor {
 /** What is kept in the durable store: the cursor and when it was written. */
 export interface StoredCursor extends OrderCursor {
   savedAt: string;
+  /**
+   * When a read that re-read the overlap before this cursor started, at least the overlap after `savedAt`
+   * (this process's clock, ISO). An order committed late shows within the overlap of its `updated_at`, and
+   * every order up to the cursor was written before `savedAt`: that read saw them all, so later polls start
+   * at the cursor itself until it moves.
+   */
+  overlapReadAt?: string;
 }
 
 /** The small durable map the cursor needs (a KeyValueStore from lib/stores fits). */
@@ -88,11 +95,20 @@ export class CursorStore {
     if (!isCursor(parsed)) {
       throw new ValidationError('cursor', `the stored cursor under "${this.key}" is unreadable (${JSON.stringify(value).slice(0, 120)}); reset it with msg.reset`);
     }
-    return { updatedAt: parsed.updatedAt, entityId: parsed.entityId, savedAt: String(parsed.savedAt ?? '') };
+    const cursor: StoredCursor = { updatedAt: parsed.updatedAt, entityId: parsed.entityId, savedAt: String(parsed.savedAt ?? '') };
+    if (typeof parsed.overlapReadAt === 'string') cursor.overlapReadAt = parsed.overlapReadAt;
+    return cursor;
   }
 
   async save(cursor: OrderCursor): Promise<StoredCursor> {
     const stored: StoredCursor = { updatedAt: cursor.updatedAt, entityId: cursor.entityId, savedAt: new Date().toISOString() };
+    await this.backend.set(this.key, stored);
+    return stored;
+  }
+
+  /** Records that the overlap before `cursor` (as loaded, unchanged since) was re-read by a read started at `at`. */
+  async markOverlapRead(cursor: StoredCursor, at: Date): Promise<StoredCursor> {
+    const stored: StoredCursor = { updatedAt: cursor.updatedAt, entityId: cursor.entityId, savedAt: cursor.savedAt, overlapReadAt: at.toISOString() };
     await this.backend.set(this.key, stored);
     return stored;
   }

@@ -6,7 +6,7 @@
  */
 import { IntegrationError } from '../errors';
 import type { MagentoClient } from '../magento/types';
-import { compareCursor, CursorStore, OrderCursor, withOverlap } from './cursor';
+import { compareCursor, CursorStore, OrderCursor, StoredCursor, withOverlap } from './cursor';
 import type { Handover } from './handover';
 import { OrderFilters, OrderPage, readOrderPages } from './reader';
 import type { EnrichOptions, MagentoOrder, OrderEnrichment } from './types';
@@ -61,6 +61,12 @@ export interface OrderRunSummary {
   cursor: OrderCursor | undefined;
 }
 
+/** True when a read started at `startedMs` re-read the overlap late enough to see every order up to `cursor`. */
+function overlapSettledBy(cursor: StoredCursor, startedMs: number, overlapSeconds: number): boolean {
+  const savedMs = Date.parse(cursor.savedAt);
+  return overlapSeconds > 0 && Number.isFinite(savedMs) && startedMs >= savedMs + overlapSeconds * 1000;
+}
+
 /**
  * Runs one read. `handover` is the take-over tracker the adapter feeds (undefined when nothing reports
  * take-overs: then an order counts as taken once emitted and each page only yields to the event loop).
@@ -75,9 +81,12 @@ export async function runOrderRead(
 ): Promise<OrderRunSummary> {
   const { pageSize, since, signal } = options;
   const backfill = since !== undefined;
-  const startedAt = new Date().toISOString();
+  const startedMs = Date.now();
+  const startedAt = new Date(startedMs).toISOString();
   const limit = options.maxInFlight && options.maxInFlight > 0 ? options.maxInFlight : 2 * pageSize;
-  let saved: OrderCursor | undefined;
+  let saved: StoredCursor | undefined;
+  /** The cursor as the run found it (a poll's overlap is settled only while it stays unchanged). */
+  let loaded: StoredCursor | undefined;
   let unconfirmed = 0;
   let orders = 0;
   let pagesRead = 0;
@@ -99,9 +108,12 @@ export async function runOrderRead(
       start = { updatedAt: since!, entityId: 0 };
       // Moved first, so a backfill cut short by a failure or restart resumes with the next poll.
       saved = await cursors.save(start);
-    } else {
-      start = saved ? withOverlap(saved, options.overlapSeconds) : undefined;
+    } else if (saved) {
+      // Once a read started an overlap after the cursor was saved has re-read the overlap, nothing can still
+      // show up before the cursor: start at the cursor itself (a quiet shop is not re-read at every poll).
+      start = saved.overlapReadAt !== undefined ? { updatedAt: saved.updatedAt, entityId: saved.entityId } : withOverlap(saved, options.overlapSeconds);
     }
+    loaded = saved;
     events.started?.(start);
     const reader = readOrderPages(client, start, {
       pageSize, statuses: options.statuses, storeIds: options.storeIds, createdFrom: options.createdFrom, enrich: options.enrich, signal,
@@ -129,6 +141,9 @@ export async function runOrderRead(
     // The summary means every order of the run was taken over (or given up on after the timeout).
     await makeRoom(0);
     if (signal.aborted) throw new IntegrationError('transient', 'The order read was stopped (flow redeployed or Node-RED stopping)', { code: 'ABORT_ERR', operation: 'orders.list' });
+    if (!backfill && saved && saved === loaded && saved.overlapReadAt === undefined && overlapSettledBy(saved, startedMs, options.overlapSeconds)) {
+      saved = await cursors.markOverlapRead(saved, new Date(startedMs));
+    }
   } catch (err) {
     events.failed?.(pagesRead + 1, saved);
     throw err;

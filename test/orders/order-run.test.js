@@ -1,6 +1,7 @@
 'use strict';
 // lib/orders runOrderRead: one read run without Node-RED — cursor rules, back-pressure, events, failures.
 const assert = require('assert');
+const sinon = require('sinon');
 const { FakeMagento } = require('./fake-magento');
 const orders = require('../../dist/lib/orders');
 const { IntegrationError } = require('../../dist/lib/errors');
@@ -65,6 +66,49 @@ describe('lib/orders runOrderRead', () => {
     await orders.runOrderRead(m, cursors, undefined, { ...base, since: '2030-01-01 00:00:00', signal }, ahead.events_);
     assert.deepStrictEqual(ahead.events[0], ['sinceAhead', '2030-01-01 00:00:00', 5]);
     assert.deepStrictEqual(await cursors.load().then((c) => [c.updatedAt, c.entityId]), ['2030-01-01 00:00:00', 0], 'a backfill moves the cursor, even forward');
+  });
+
+  it('re-reads the overlap until a read started an overlap after the cursor was saved did; then starts at the cursor until it moves', async () => {
+    const clock = sinon.useFakeTimers({ now: Date.UTC(2026, 0, 1, 12), toFake: ['Date'] });
+    try {
+      const m = new FakeMagento();
+      m.addOrders(5, { at: Date.UTC(2024, 0, 1, 10) });
+      const cursors = new orders.CursorStore(backend(), 'k');
+      const signal = new AbortController().signal;
+      const poll = async () => {
+        const r = recorder();
+        await orders.runOrderRead(m, cursors, undefined, { ...base, overlapSeconds: 10, signal }, r.events_);
+        return r.emitted.map((e) => e.id);
+      };
+      assert.deepStrictEqual(await poll(), [1, 2, 3, 4, 5]);
+      clock.tick(5000);
+      // An order saved in the cursor's second and committed after that read: the overlap finds it.
+      m.addOrders(1, { at: Date.UTC(2024, 0, 1, 10, 0, 4) });
+      assert.deepStrictEqual(await poll(), [1, 2, 3, 4, 5, 6], 'within the overlap after the save: re-read');
+      // Order 6 moved the cursor (saved at +5 s).
+      clock.tick(6000);
+      assert.deepStrictEqual(await poll(), [1, 2, 3, 4, 5, 6], 'less than the overlap after the save: re-read');
+      assert.strictEqual((await cursors.load()).overlapReadAt, undefined);
+      clock.tick(5000);
+      assert.deepStrictEqual(await poll(), [1, 2, 3, 4, 5, 6], 'the first read an overlap after the save re-reads once more');
+      assert.strictEqual((await cursors.load()).overlapReadAt, new Date(Date.UTC(2026, 0, 1, 12, 0, 16)).toISOString());
+      const calls = m.callsTo('/orders').length;
+      clock.tick(60000);
+      assert.deepStrictEqual(await poll(), [], 'settled: nothing re-read');
+      const criteria = m.callsTo('/orders')[calls].criteria;
+      assert.deepStrictEqual(criteria.filterGroups.slice(0, 2), [
+        [{ field: 'updated_at', value: '2024-01-01 10:00:04', conditionType: 'gteq' }],
+        [{ field: 'updated_at', value: '2024-01-01 10:00:04', conditionType: 'gt' }, { field: 'entity_id', value: 6, conditionType: 'gt' }],
+      ], 'the read starts right after the cursor');
+
+      // A new order moves the cursor: its overlap is re-read again until it settles.
+      m.addOrders(1, { at: Date.UTC(2024, 0, 1, 11) });
+      assert.deepStrictEqual(await poll(), [7]);
+      assert.strictEqual((await cursors.load()).overlapReadAt, undefined);
+      assert.deepStrictEqual(await poll(), [7]);
+    } finally {
+      clock.restore();
+    }
   });
 
   it('keeps at most two pages in flight by default: the next page waits until the flow took the page before', async () => {
