@@ -61,10 +61,14 @@ export interface OrderRunSummary {
   cursor: OrderCursor | undefined;
 }
 
-/** True when a read started at `startedMs` re-read the overlap late enough to see every order up to `cursor`. */
+/**
+ * True when a read started at `startedMs` re-read the overlap late enough to see every order up to `cursor`:
+ * such an order was stamped at most one second (`updated_at` is truncated to the second) after the cursor's
+ * order, which was stamped before the cursor was saved, and commits within the overlap of its stamp.
+ */
 function overlapSettledBy(cursor: StoredCursor, startedMs: number, overlapSeconds: number): boolean {
   const savedMs = Date.parse(cursor.savedAt);
-  return overlapSeconds > 0 && Number.isFinite(savedMs) && startedMs >= savedMs + overlapSeconds * 1000;
+  return overlapSeconds > 0 && Number.isFinite(savedMs) && startedMs >= savedMs + (overlapSeconds + 1) * 1000;
 }
 
 /**
