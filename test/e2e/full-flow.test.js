@@ -7,7 +7,7 @@
 const assert = require('assert');
 const path = require('path');
 
-const { startFullFlow, restartNodeRed, pressInject, waitFor, postJson, problemLines } = require('./support-full-flow');
+const { startFullFlow, restartNodeRed, placeOrdersAhead, pressInject, waitFor, postJson, problemLines } = require('./support-full-flow');
 const { mapAndValidateOrder, optionsFromConfig } = require('../../dist/lib/mapping');
 const { validateSchema } = require('../../dist/lib/schemas');
 const { openRetryQueueStore, openIdempotencyStore } = require('../../dist/lib/stores');
@@ -141,14 +141,29 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
     assert.strictEqual(erp.state.orders.size, erp.state.ordersByNumber.size, 'the ERP holds a second copy of an order');
   }
 
-  /** Keys the order gate holds in flight now: orders that passed it and wait for the ERP's answer. */
-  async function orderKeysInFlight() {
+  /** Runs `fn` on the order gate's store (the flow's SQLite file). */
+  async function withOrderGate(fn) {
     const store = openIdempotencyStore({ kind: 'sqlite', name: 'gate-orders', directory: path.join(stack.userDir, 'magento-erp') });
     try {
-      return (await store.counts()).inFlight;
+      return await fn(store);
     } finally {
       await store.close();
     }
+  }
+
+  /** Keys the order gate holds in flight now: orders that passed it and wait for the ERP's answer. */
+  async function orderKeysInFlight() {
+    return withOrderGate(async (store) => (await store.counts()).inFlight);
+  }
+
+  /** What the order gate holds for order `number` (state, holder), or undefined. */
+  async function orderKey(number) {
+    return withOrderGate((store) => store.peek(`order_${number}`));
+  }
+
+  /** Retry queue entries still to deliver (pending or re-emitted, outcome not known yet). */
+  async function liveQueueEntries() {
+    return [...await queueEntries('pending'), ...await queueEntries('in-flight')];
   }
 
   // ---- the tests ------------------------------------------------------------------------------------------
@@ -413,31 +428,73 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
     assert.ok(most <= 200, `${most} orders waited for the ERP at once (at most two pages of 100 should)`);
     assert.ok(most >= 100, `only ${most} orders waited at once: the ERP was not the bottleneck, the test proves nothing`);
     assertExactlyOnce(numbers);
+    // The stack as the next test expects it: no call open in the ERP, no key in flight, no retry to deliver.
+    await waitFor('the stack to settle after the slow ERP', async () => erp.openRequests().length === 0
+      && await orderKeysInFlight() === 0 && (await liveQueueEntries()).length === 0, {
+      timeoutMs: DEADLINE,
+      explain: async () => `open in the ERP: ${erp.openRequests().length}, order keys in flight: ${await orderKeysInFlight()}, `
+        + `retries to deliver: ${(await liveQueueEntries()).map((e) => `${e.message.payload?.increment_id ?? e.id} (${e.state})`).join(', ')}`,
+    });
   });
 
   it('loses nothing when Node-RED stops while a retried order is on its way to the ERP', async function () {
-    // Polled only (no webhook): after its first failure the retry queue's entry is the order's only copy.
-    erp.setFaults({ failNextOrders: 100000, status: 503 });
-    const placed = await magento.placeOrders(2);
+    // Polled only (no webhook), so that after its first failure the retry queue's entry is the order's only copy.
+    // That needs one more thing: every poll re-reads the orders of the last 10 s (overlap) before the cursor, and
+    // once a failed attempt released its key the gate lets such a re-read through. It would race the retry for the
+    // key and, once ahead, stay ahead: the poll waiting behind a run starts the moment the run's last attempt settles
+    // (gate completeWhen 'settled'), while the retry waits for its backoff and the ERP's circuit. So one more order,
+    // stamped a minute later and read by the same poll, moves the cursor past them.
+    // The latency fault goes on the moment the first attempts have failed (read from the ERP's own records, in this
+    // process): a poll reading the later order again right after them then hangs instead of failing too, so only
+    // those first failures count toward the ERP's circuit breaker (it opens at 5). Retry-After 5 s keeps every
+    // retry back until then.
+    erp.setFaults({ failNextOrders: 100000, status: 503, retryAfterSeconds: 5 });
+    const placing = magento.placeOrders(2);
+    const placingLater = placeOrdersAhead(stack, 1, 60000);
+    const placed = await placing;
+    const [later] = await placingLater;
     const raws = await Promise.all(placed.map((o) => magentoGet(`/orders/${o.entity_id}`)));
     const numbers = splitByMapping(raws).valid.map((o) => o.increment_id);
     assert.ok(numbers.length > 0, 'the sandbox placed no order that maps');
-    await waitFor('the orders to wait in the retry queue', async () => {
-      const pending = await queueEntries('pending');
-      return numbers.every((n) => pending.some((e) => e.message.payload?.increment_id === n));
-    }, { timeoutMs: DEADLINE });
+    const laterMaps = splitByMapping([await magentoGet(`/orders/${later.entity_id}`)]).valid.length === 1;
+    const failedOnce = (n) => erp.requests.some((r) => r.orderNumber === n && r.status === 503);
+    await waitFor('the first attempts to fail', () => numbers.every(failedOnce) && (!laterMaps || failedOnce(later.increment_id)), {
+      timeoutMs: DEADLINE, intervalMs: 5,
+    });
     // The next attempt hangs in the ERP; Node-RED stops under it, so that attempt never gets an answer.
     erp.setFaults({ latencyMs: 120000 });
-    await waitFor('a retried attempt to be on its way to the ERP', async () => {
-      const open = new Set(erp.openRequests().map((r) => r.orderNumber));
-      const inFlight = await queueEntries('in-flight');
-      return numbers.some((n) => open.has(n) && inFlight.some((e) => e.message.payload?.increment_id === n));
+    await waitFor('the orders to wait in the retry queue, the later order read', async () => {
+      const pending = await queueEntries('pending');
+      const laterRead = laterMaps || (await queueEntries('dead')).some((e) => e.message.payload?.increment_id === later.increment_id);
+      return laterRead && numbers.every((n) => pending.some((e) => e.message.payload?.increment_id === n));
     }, { timeoutMs: DEADLINE });
-    await restartNodeRed(stack);
-    assert.ok(erp.requests.some((r) => r.abandoned && numbers.includes(r.orderNumber)), 'the ERP saw the stopped attempt hang up');
-    erp.setFaults({});
-    await waitForErpOrders(numbers, 'the orders whose attempt was cut off by the restart in the ERP');
-    assertExactlyOnce(numbers);
+    // On its way: the retry queue's entry is in flight, the gate key is held for that entry, the ERP holds the call.
+    const stopped = await waitFor('a retried attempt to be on its way to the ERP', async () => {
+      const inFlight = await queueEntries('in-flight');
+      for (const n of numbers) {
+        const entry = inFlight.find((e) => e.message.payload?.increment_id === n);
+        const call = erp.openRequests().find((r) => r.orderNumber === n);
+        if (!entry || !call) continue;
+        const key = await orderKey(n);
+        if (key?.state === 'in-flight' && key.holder === `retry:${entry.id}`) return { number: n, call };
+      }
+      return undefined;
+    }, {
+      timeoutMs: DEADLINE,
+      explain: async () => {
+        const keys = await Promise.all(numbers.map(async (n) => `${n}: ${JSON.stringify(await orderKey(n))}`));
+        const open = erp.openRequests().map((r) => `${r.orderNumber ?? r.path} since ${r.time}`);
+        const live = (await liveQueueEntries()).map((e) => `${e.message.payload?.increment_id ?? e.id} ${e.state} attempt ${e.attempt}, `
+          + `next ${new Date(e.nextAttemptAt).toISOString()}: ${e.history.at(-1)?.message}`);
+        return `open in the ERP: ${open.join(', ') || 'none'}\ngate keys: ${keys.join('; ')}\nretry queue:\n${live.join('\n')}`;
+      },
+    });
+    // The ERP recovers while Node-RED is down: what the new process re-sends at once meets no fault.
+    await restartNodeRed(stack, { whileStopped: () => erp.setFaults({}) });
+    assert.ok(stopped.call.abandoned, `the ERP did not see the stopped attempt for ${stopped.number} hang up`);
+    const all = laterMaps ? [...numbers, later.increment_id] : numbers;
+    await waitForErpOrders(all, 'the orders whose attempt was cut off by the restart in the ERP');
+    assertExactlyOnce(all);
   });
 
   it('loses nothing across a restart: orders waiting for the ERP are sent once Node-RED is back', async function () {
@@ -449,8 +506,7 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
       const waiting = [...await queueEntries('pending'), ...await queueEntries('in-flight')];
       return numbers.every((n) => waiting.some((e) => e.message.payload?.increment_id === n));
     }, { timeoutMs: DEADLINE });
-    await restartNodeRed(stack);
-    erp.setFaults({});
+    await restartNodeRed(stack, { whileStopped: () => erp.setFaults({}) });
     await waitForErpOrders(numbers, 'the orders queued before the restart in the ERP');
     assertExactlyOnce(numbers);
   });

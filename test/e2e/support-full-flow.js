@@ -62,7 +62,9 @@ async function startFullFlow(options = {}) {
   // Port 0: Node-RED takes a free port itself and logs it. A port picked here and handed over could be
   // taken meanwhile by another test's server (other suites run at the same time).
   const port = 0;
-  const stack = { logs: [], nodes, webhookSecret };
+  // The sandbox's clock: Date.now(), moved ahead only while placeOrdersAhead places orders.
+  const magentoClock = { aheadMs: 0 };
+  const stack = { logs: [], nodes, webhookSecret, magentoClock };
   const cleanups = [];
   stack.stop = async () => {
     for (const fn of cleanups.splice(0).reverse()) {
@@ -80,6 +82,7 @@ async function startFullFlow(options = {}) {
       orders: options.orders ?? 20,
       webhookSecret,
       webhookSignTimestamp: webhookIn.scheme === 'timestamp.body',
+      now: () => Date.now() + magentoClock.aheadMs,
     });
     cleanups.push(() => stack.magento.close());
     const { catalog, sources } = await readCatalog(stack.magento.url, stack.magento.credentials.bearerToken);
@@ -158,10 +161,28 @@ async function launchNodeRed(stack) {
   });
 }
 
-/** Stops Node-RED as Ctrl-C would (flows closed) and starts it again on the same user directory, flows and state. */
-async function restartNodeRed(stack) {
+/**
+ * Stops Node-RED as Ctrl-C would (flows closed) and starts it again on the same user directory, flows and state.
+ * `whileStopped` runs in between (e.g. ending a fault, so what the new process sends at once does not meet it).
+ */
+async function restartNodeRed(stack, { whileStopped } = {}) {
   await stack.nodeRed.stop(15000);
+  if (whileStopped) await whileStopped();
   await launchNodeRed(stack);
+}
+
+/**
+ * Places `n` orders (no webhook) stamped `aheadMs` later than now: the sandbox's clock is ahead only while they
+ * are placed, and its order book never stamps a later change earlier than them. Placed synchronously (before the
+ * promise is returned), so orders placed just before, in the same turn, are read by the same poll.
+ */
+function placeOrdersAhead(stack, n, aheadMs) {
+  stack.magentoClock.aheadMs = aheadMs;
+  try {
+    return stack.magento.placeOrders(n);
+  } finally {
+    stack.magentoClock.aheadMs = 0;
+  }
 }
 
 /** Presses an inject node's button (the editor's admin route). */
@@ -191,4 +212,4 @@ function problemLines(stack) {
   return stack.logs.filter((l) => /\[(error|warn)\]/.test(l));
 }
 
-module.exports = { startFullFlow, restartNodeRed, pressInject, waitFor, postJson, problemLines, FLOW_FILE, ROOT };
+module.exports = { startFullFlow, restartNodeRed, placeOrdersAhead, pressInject, waitFor, postJson, problemLines, FLOW_FILE, ROOT };
