@@ -28,16 +28,16 @@ const STORE = 'editor-tests-store';
  * the validator gives one — the reason shown. `STORE` is the store config deployed before the editor opens.
  */
 const FIELDS = {
-  'magento-read-orders': { field: 'pageSize', invalid: '500', valid: '200' },
+  'magento-read-orders': { field: 'pageSize', invalid: '500', valid: '200', reason: /a whole number from 1 to 300, or empty/ },
   'magento-map-order': { field: 'totalsTolerance', invalid: '-1', valid: '0.05', reason: /tolerance must be a number ≥ 0/ },
   'magento-push-inventory': { field: 'defaultSource', invalid: '', valid: 'warehouse_a' },
   'magento-push-price': { field: 'defaultStoreId', invalid: 'one', valid: '1', reason: /Invalid number/ },
-  'magento-push-product': { field: 'websiteIds', invalid: '1;2', valid: '1,2' },
+  'magento-push-product': { field: 'websiteIds', invalid: '1;2', valid: '1,2', reason: /website ids separated by commas, e\.g\. 1 or 1,2 \(empty = Magento's choice\)/ },
   'magento-push-shipment': { field: 'store', invalid: '_ADD_', valid: STORE },
   'magento-order-update': { field: 'store', invalid: '_ADD_', valid: STORE },
   'magento-webhook-in': { field: 'url', invalid: '', valid: '/magento/orders' },
-  'magento-idempotency-gate': { field: 'keySpace', invalid: 'orders and more', valid: 'orders' },
-  'magento-retry-queue': { field: 'maxAttempts', invalid: 'eight', valid: '5' },
+  'magento-idempotency-gate': { field: 'keySpace', invalid: 'orders and more', valid: 'orders', reason: /a key space: letters, digits, \. _ - \(at most 100\), or empty for this node's id/ },
+  'magento-retry-queue': { field: 'maxAttempts', invalid: 'eight', valid: '5', reason: /a whole number of 1 or more, or empty/ },
   'magento-erp-request': { field: 'path', invalid: 'orders', valid: '/v2/orders', reason: /a path starting with \// },
 };
 
@@ -249,6 +249,7 @@ describe('Node-RED editor in Chromium', function () {
       await E.setField(page, '#node-config-input-name', 'Sandbox (typed)');
       await E.setField(page, '#node-config-input-baseUrl', stack.magento.url.replace(/^https?:\/\//, ''));
       await page.waitForSelector('#node-config-input-baseUrl.input-error');
+      assert.match(await E.fieldTooltip(page, '#node-config-input-baseUrl'), /an http\(s\) URL \(e\.g\. https:\/\/shop\.example\.com\) or a \$\{NAME\} reference/);
       await E.setField(page, '#node-config-input-baseUrl', stack.magento.url);
       await page.waitForSelector('#node-config-input-baseUrl:not(.input-error)');
       assert.strictEqual(await page.inputValue('#node-config-input-authType'), 'oauth1', 'OAuth 1.0a is the default');
