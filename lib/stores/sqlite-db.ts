@@ -146,14 +146,74 @@ class Statements implements SqlRunner {
 /** Most turns committed together in one transaction. */
 const MAX_GROUP = 200;
 
+/**
+ * One statement that does the same thing for many calls at once: the common case of a store call
+ * (insert a new gate key, commit a held one, claim a key, journal an event). A statement costs about
+ * 50 µs of round trip to SQLite's thread whatever it does; a row in a batch of many costs about 3 µs.
+ *
+ * `run` gets the rows of the calls that queued up together and answers each row's result, in order,
+ * with ONE statement (a call alone runs it without a transaction around it).
+ * Each row concerns one key and rows of one batch never share a key, so what `run` does to one row
+ * cannot change what it does to another: the batch is the same as the calls one by one. A row the
+ * statement could not settle (a key already there, say) answers so, and its store then runs the
+ * general read-decide-write transaction for it, as a later turn.
+ */
+export interface BatchStatement<Row, Result> {
+  run(sql: SqlRunner, rows: Row[]): Promise<Result[]>;
+}
+
+interface Batched {
+  statement: BatchStatement<unknown, unknown>;
+  row: unknown;
+  /** What the row concerns (a key); two rows on one key never share a run. */
+  key: string;
+}
+
 interface Job {
   body: (sql: SqlRunner) => Promise<unknown>;
   /** Changes the file (needs the write lock). */
   writes: boolean;
   /** One statement: atomic by itself, needs no BEGIN when it runs alone. */
   single: boolean;
+  /** A row of a batch statement (`body` runs it alone). */
+  batched?: Batched;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+}
+
+/**
+ * The bodies of `jobs` (one transaction's turns) in an order that gives each the result it would
+ * have had one by one: a turn that is not a batch row runs where it was asked; the batch rows
+ * between two such turns, when no key comes twice among them, run as one statement per batch
+ * statement (they touch different keys, so their order among themselves changes nothing).
+ */
+async function runTurns(sql: SqlRunner, jobs: Job[]): Promise<unknown[]> {
+  const results: unknown[] = new Array(jobs.length);
+  for (let i = 0; i < jobs.length;) {
+    if (!jobs[i].batched) {
+      results[i] = await jobs[i].body(sql);
+      i++;
+      continue;
+    }
+    // The rows from i up to the next other turn or the first repeated key.
+    const keys = new Set<string>();
+    let end = i;
+    while (end < jobs.length && jobs[end].batched && !keys.has(jobs[end].batched!.key)) keys.add(jobs[end++].batched!.key);
+    const byStatement = new Map<BatchStatement<unknown, unknown>, number[]>();
+    for (let j = i; j < end; j++) {
+      const statement = jobs[j].batched!.statement;
+      const at = byStatement.get(statement);
+      if (at) at.push(j);
+      else byStatement.set(statement, [j]);
+    }
+    for (const [statement, at] of byStatement) {
+      const out = await statement.run(sql, at.map((j) => jobs[j].batched!.row));
+      if (out.length !== at.length) throw new Error(`a batch statement answered ${out.length} results for ${at.length} rows`);
+      at.forEach((j, k) => { results[j] = out[k]; });
+    }
+    i = end;
+  }
+  return results;
 }
 
 const CLOSE = Symbol('close');
@@ -190,10 +250,10 @@ export class SqliteDatabase implements SqlRunner {
     this.opened.catch(() => undefined);
   }
 
-  private enqueue<T>(writes: boolean, single: boolean, body: (sql: SqlRunner) => Promise<T>): Promise<T> {
+  private enqueue<T>(writes: boolean, single: boolean, body: (sql: SqlRunner) => Promise<T>, batched?: Batched): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`SQLite store file ${path.basename(this.file)} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, writes, single, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ body, writes, single, batched, resolve: resolve as (value: unknown) => void, reject });
       void this.drain();
     });
   }
@@ -264,9 +324,9 @@ export class SqliteDatabase implements SqlRunner {
       for (const job of group) job.reject(err);
       return;
     }
-    const results: unknown[] = [];
+    let results: unknown[];
     try {
-      for (const job of group) results.push(await job.body(this.sql));
+      results = await runTurns(this.sql, group);
       await this.sql.run('COMMIT');
     } catch {
       await this.sql.run('ROLLBACK').catch(() => undefined);
@@ -315,6 +375,16 @@ export class SqliteDatabase implements SqlRunner {
    */
   transaction<T>(body: (tx: SqlRunner) => Promise<T>): Promise<T> {
     return this.enqueue(true, false, body);
+  }
+
+  /**
+   * `row` through `statement` (a write), as one statement with the rows of every call that queued up
+   * meanwhile (see BatchStatement); resolves with this row's result once committed. `key` is what the
+   * row concerns: rows on one key are never in one statement.
+   */
+  batch<Row, Result>(statement: BatchStatement<Row, Result>, row: Row, key: string): Promise<Result> {
+    const batched: Batched = { statement: statement as BatchStatement<unknown, unknown>, row, key };
+    return this.enqueue(true, true, async (tx) => (await statement.run(tx, [row]))[0], batched);
   }
 
   /** Closes the connection after every queued turn has run; later calls are refused. */

@@ -7,7 +7,7 @@ import { randomUUID } from 'crypto';
 import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
 import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
-import { acquireDatabase, releaseDatabase, sqliteFile, type SqliteDatabase, type SqlRunner } from './sqlite-db';
+import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
 
 interface Row {
@@ -46,11 +46,18 @@ const SQL = {
   // Files made before gates knew holders (0.1.0) get the column.
   addHolder: 'ALTER TABLE gate ADD COLUMN holder TEXT',
   del: 'DELETE FROM gate WHERE key = ?',
-  // Fast paths, one statement for the common case; anything else falls back to read, rule, write.
+  // Fast paths for the common case, one statement for every call queued together (rows as a JSON array
+  // in ?1, see BatchStatement); a row they leave alone falls back to read, rule, write.
+  // Rows [key, token, now, leaseUntil, holder]: a key never seen (or purged) is taken.
   insertNew: `INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
-    VALUES (?, 'in-flight', ?, ?, ?, ?, 1, ?) ON CONFLICT (key) DO NOTHING RETURNING key`,
-  commitHeld: `UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = ?1, updated_at = ?2,
-    expires_at = ?3 WHERE key = ?4 AND state = 'in-flight' AND token = ?5 AND lease_until > ?2 RETURNING *`,
+    SELECT value ->> 0, 'in-flight', value ->> 1, value ->> 2, value ->> 2, value ->> 3, 1, value ->> 4 FROM json_each(?1) WHERE true
+    ON CONFLICT (key) DO NOTHING RETURNING key`,
+  // Rows [key, token, result, now, expiresAt]: the holder commits its own live key.
+  commitHeld: `WITH v AS (SELECT value ->> 0 AS key, value ->> 1 AS token, value ->> 2 AS result, value ->> 3 AS now, value ->> 4 AS expires
+      FROM json_each(?1))
+    UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = v.result, updated_at = v.now,
+      expires_at = v.expires FROM v WHERE gate.key = v.key AND gate.state = 'in-flight' AND gate.token = v.token AND gate.lease_until > v.now
+    RETURNING *`,
   releaseHeld: "DELETE FROM gate WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   endLeases: `UPDATE gate SET lease_until = ?1 WHERE rowid IN (
     SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 ORDER BY updated_at LIMIT ?3) RETURNING *`,
@@ -83,6 +90,27 @@ async function write(sql: SqlRunner, r: GateRecord): Promise<void> {
     r.createdAt, r.updatedAt, r.leaseUntil ?? null, r.expiresAt ?? null, r.attempts, r.holder ?? null]);
 }
 
+/** Rows as a JSON array for a batch statement's ?1. */
+const rowsParam = (rows: unknown[]): string => JSON.stringify(rows);
+
+type InsertRow = [key: string, token: string, now: number, leaseUntil: number, holder: string | null];
+/** Whether each row's key was taken. */
+const insertNew: BatchStatement<InsertRow, boolean> = {
+  async run(sql, rows) {
+    const taken = new Set((await sql.all<{ key: string }>(SQL.insertNew, [rowsParam(rows)])).map((r) => r.key));
+    return rows.map(([key]) => taken.has(key));
+  },
+};
+
+type CommitRow = [key: string, token: string, result: string | null, now: number, expiresAt: number];
+/** Each row's committed record, or undefined where the key was not live and held with that token. */
+const commitHeld: BatchStatement<CommitRow, GateRecord | undefined> = {
+  async run(sql, rows) {
+    const committed = new Map((await sql.all<Row>(SQL.commitHeld, [rowsParam(rows)])).map((r) => [r.key, r]));
+    return rows.map(([key]) => fromRow(committed.get(key)));
+  },
+};
+
 export class SqliteIdempotencyStore implements IdempotencyStore {
   readonly kind = 'sqlite' as const;
   readonly name: string;
@@ -111,14 +139,15 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     const lease = checkTtl(leaseMs, 'leaseMs') ?? 1;
     const token = randomUUID();
     await this.ready;
+    const at = Date.now();
+    // A key never seen (or purged): one statement for this and the calls queued with it.
+    if (await this.db.batch(insertNew, [key, token, at, at + lease, holder ?? null], key)) {
+      const record: GateRecord = { key, state: 'in-flight', token, createdAt: at, updatedAt: at, leaseUntil: at + lease, attempts: 1 };
+      if (holder !== undefined) record.holder = holder;
+      return { outcome: 'acquired', token, record };
+    }
     return this.db.transaction(async (tx) => {
       const now = Date.now();
-      // A key never seen (or purged): one statement.
-      if ((await tx.all(SQL.insertNew, [key, token, now, now, now + lease, holder ?? null])).length === 1) {
-        const record: GateRecord = { key, state: 'in-flight', token, createdAt: now, updatedAt: now, leaseUntil: now + lease, attempts: 1 };
-        if (holder !== undefined) record.holder = holder;
-        return { outcome: 'acquired', token, record };
-      }
       const { result, write: record } = acquireRule(await read(tx, key), key, now, lease, token, holder);
       if (record) await write(tx, record);
       return result;
@@ -129,13 +158,14 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     checkKey(key);
     const ttl = checkTtl(ttlMs, 'ttlMs') ?? 1;
     await this.ready;
+    if (token !== undefined) {
+      // The holder commits its own live key: one statement for this and the calls queued with it.
+      const at = Date.now();
+      const record = await this.db.batch(commitHeld, [key, token, result === undefined ? null : canonicalJson(result), at, at + ttl], key);
+      if (record) return { outcome: 'committed' as const, record };
+    }
     return this.db.transaction(async (tx) => {
       const now = Date.now();
-      if (token !== undefined) {
-        // The holder commits its own live key: one statement.
-        const rows = await tx.all<Row>(SQL.commitHeld, [result === undefined ? null : canonicalJson(result), now, now + ttl, key, token]);
-        if (rows.length === 1) return { outcome: 'committed' as const, record: fromRow(rows[0])! };
-      }
       const out = commitRule(await read(tx, key), key, now, token, result, ttl);
       if (out.write) await write(tx, out.write);
       return { outcome: out.outcome, record: out.record };

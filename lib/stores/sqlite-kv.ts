@@ -1,5 +1,5 @@
 /** Key/value store in an SQLite file: durable across restart and crash (see sqlite-db.ts). Each operation is one statement, atomic by itself. */
-import { acquireDatabase, releaseDatabase, sqliteFile, type SqliteDatabase } from './sqlite-db';
+import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase } from './sqlite-db';
 import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import type { JsonValue, KeyValueStore, StoreOptions } from './types';
@@ -14,13 +14,23 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS kv (
 const SQL = {
   get: 'SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
   upsert: 'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
-  // An expired row counts as absent: replace it in the same statement.
-  insertIfAbsent: `INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)
+  // Rows [key, value, expiresAt] as a JSON array in ?1 (every call queued together, see BatchStatement),
+  // the time in ?2. An expired row counts as absent: replace it in the same statement.
+  insertIfAbsent: `INSERT INTO kv (key, value, expires_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) WHERE true
     ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-    WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?`,
+    WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?2 RETURNING key`,
   update: 'UPDATE kv SET value = ?, expires_at = ? WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)',
   del: 'DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
   purge: 'DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
+};
+
+type InsertRow = [key: string, value: string, expiresAt: number | null];
+/** Whether each row was written (its key absent or expired). */
+const insertIfAbsent: BatchStatement<InsertRow, boolean> = {
+  async run(sql, rows) {
+    const written = new Set((await sql.all<{ key: string }>(SQL.insertIfAbsent, [JSON.stringify(rows), Date.now()])).map((r) => r.key));
+    return rows.map(([key]) => written.has(key));
+  },
 };
 
 export class SqliteKeyValueStore implements KeyValueStore {
@@ -60,9 +70,9 @@ export class SqliteKeyValueStore implements KeyValueStore {
   }
 
   async setIfAbsent(key: string, value: JsonValue, ttlMs?: number): Promise<boolean> {
-    const args = [checkKey(key), canonicalJson(value), this.expiry(ttlMs)];
+    const row: InsertRow = [checkKey(key), canonicalJson(value), this.expiry(ttlMs)];
     await this.ready;
-    return (await this.db.run(SQL.insertIfAbsent, [...args, Date.now()])).changes === 1;
+    return this.db.batch(insertIfAbsent, row, key);
   }
 
   async compareAndSet(key: string, expected: JsonValue | undefined, value: JsonValue, ttlMs?: number): Promise<boolean> {

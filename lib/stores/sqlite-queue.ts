@@ -5,7 +5,7 @@
  */
 import { canonicalJson, checkStoreName } from './json';
 import { byFirstFailure, checkEntry, listStates, listWindow } from './queue-rules';
-import { acquireDatabase, releaseDatabase, sqliteFile, type SqliteDatabase, type SqlRunner } from './sqlite-db';
+import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS queue (
@@ -28,9 +28,16 @@ const SQL = {
     WHERE ?2 NOT IN ('pending', 'in-flight')
       OR EXISTS (SELECT 1 FROM queue WHERE id = ?1)
       OR (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) < ?6`,
+  // The same for every call queued together (rows [id, state, nextAttemptAt, firstFailedAt, entry] as a JSON
+  // array in ?1, see BatchStatement), only while all of them fit: the capacity is counted once, before any is
+  // written. A row left out (the queue nearly full) is tried again on its own with upsertBounded.
+  upsertBoundedRows: `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)
+    WHERE (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) + json_array_length(?1) <= ?2
+    RETURNING id`,
+  delRows: 'DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1)) RETURNING id',
   due: "SELECT entry FROM queue WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
   next: "SELECT MIN(next_attempt_at) AS t FROM queue WHERE state = 'pending'",
-  del: 'DELETE FROM queue WHERE id = ?',
   delState: 'DELETE FROM queue WHERE state = ?',
   counts: 'SELECT state, COUNT(*) AS n FROM queue GROUP BY state',
 };
@@ -39,6 +46,26 @@ async function write(sql: SqlRunner, e: QueueEntry): Promise<void> {
   await sql.run(SQL.upsert, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e)]);
 }
 
+type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: string];
+
+/** Puts bounded by one capacity (one batch statement per bound). */
+function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
+  return {
+    async run(sql, rows) {
+      const written = new Set((await sql.all<{ id: string }>(SQL.upsertBoundedRows, [JSON.stringify(rows), maxLive])).map((r) => r.id));
+      return rows.map(([id]) => written.has(id));
+    },
+  };
+}
+
+/** Whether each id was there (and is now removed). */
+const removeRows: BatchStatement<string, boolean> = {
+  async run(sql, ids) {
+    const removed = new Set((await sql.all<{ id: string }>(SQL.delRows, [JSON.stringify(ids)])).map((r) => r.id));
+    return ids.map((id) => removed.has(id));
+  },
+};
+
 export class SqliteRetryQueueStore implements RetryQueueStore {
   readonly kind = 'sqlite' as const;
   readonly name: string;
@@ -46,6 +73,8 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
   private readonly db: SqliteDatabase;
   private readonly ready: Promise<void>;
   private closed = false;
+  /** The batch statement for each capacity asked for (one in practice). */
+  private readonly boundedPuts = new Map<number, BatchStatement<PutRow, boolean>>();
 
   constructor(options: Pick<StoreOptions, 'name' | 'directory'>) {
     this.name = checkStoreName(options.name);
@@ -63,7 +92,12 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
       return true;
     }
     const e = entry;
-    return (await this.db.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e), maxLive])).changes > 0;
+    const row: PutRow = [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e)];
+    let statement = this.boundedPuts.get(maxLive);
+    if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
+    if (await this.db.batch(statement, row, e.id)) return true;
+    // The capacity left fewer places than rows in the batch: this one on its own, counted exactly.
+    return (await this.db.run(SQL.upsertBounded, [...row, maxLive])).changes > 0;
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {
@@ -108,7 +142,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
 
   async remove(id: string): Promise<boolean> {
     await this.ready;
-    return (await this.db.run(SQL.del, [id])).changes === 1;
+    return this.db.batch(removeRows, id, id);
   }
 
   async removeByState(state: QueueEntryState): Promise<number> {

@@ -22,6 +22,27 @@ describe('stores: idempotency store', function () {
         assert.deepStrictEqual(await store.counts(), { inFlight: 1, done: 0 });
       });
 
+      it('a burst mixing new keys, repeats of one key and commits of held keys: each answered as if alone', async function () {
+        const held = await Promise.all(['h1', 'h2', 'h3'].map((k) => store.acquire(k, 60000)));
+        const calls = [
+          ...Array.from({ length: 40 }, (_, i) => store.acquire(`new_${i}`, 60000)),
+          ...Array.from({ length: 5 }, () => store.acquire('same', 60000)),
+          ...held.map((a, i) => store.commit(`h${i + 1}`, a.token, { erp: i }, 60000)),
+          store.commit('h1', 'not-the-token', { erp: 'x' }, 60000),
+          store.acquire('h2', 60000),
+        ];
+        const out = await Promise.all(calls);
+        assert.ok(out.slice(0, 40).every((r) => r.outcome === 'acquired'));
+        assert.deepStrictEqual(out.slice(40, 45).map((r) => r.outcome).sort(), ['acquired', 'in-flight', 'in-flight', 'in-flight', 'in-flight']);
+        assert.deepStrictEqual(out.slice(45, 48).map((r) => r.outcome), ['committed', 'committed', 'committed']);
+        assert.deepStrictEqual(out[45].record.result, { erp: 0 });
+        // Asked after the holder's commit: the stale token finds the key done; the acquire sees it done.
+        assert.strictEqual(out[48].outcome, 'already-done');
+        assert.strictEqual(out[49].outcome, 'done');
+        assert.deepStrictEqual(out[49].record.result, { erp: 1 });
+        assert.deepStrictEqual(await store.counts(), { inFlight: 41, done: 3 });
+      });
+
       it('commit marks done with the result; later acquires see done and the result', async function () {
         const a = await store.acquire('k1', 60000);
         assert.strictEqual(a.outcome, 'acquired');

@@ -60,6 +60,17 @@ describe('stores: retry queue store', function () {
         assert.strictEqual(await store.put(entry('d1', { state: 'dead' }), 2), true);
       });
 
+      it('a burst of new entries at once never goes past the capacity; a burst of removes answers each id', async function () {
+        await store.put(entry('e0'), 10);
+        const put = await Promise.all(Array.from({ length: 25 }, (_, i) => store.put(entry(`e${i + 1}`), 10)));
+        assert.strictEqual(put.filter(Boolean).length, 9);
+        assert.strictEqual((await store.counts()).pending, 10);
+        const ids = (await store.list({ state: 'pending', limit: 100 })).map((e) => e.id);
+        const removed = await Promise.all([...ids, 'never-there', ids[0]].map((id) => store.remove(id)));
+        assert.deepStrictEqual(removed, [...ids.map(() => true), false, false]);
+        assert.strictEqual((await store.counts()).pending, 0);
+      });
+
       it('lists by state oldest first, with limit and offset; removes one or a whole state', async function () {
         for (const id of ['e5', 'e1', 'e3']) await store.put(entry(id, { state: 'dead' }));
         await store.put(entry('e2'));

@@ -95,4 +95,55 @@ describe('stores: SQLite database layer', function () {
     await assert.rejects(() => db.transaction(async () => 1), /SQLITE_CANTOPEN|unable to open/);
     await db.close();
   });
+
+  describe('batch statements', function () {
+    const INSERT = "INSERT INTO t (key, v) SELECT value ->> 0, value ->> 1 FROM json_each(?1) WHERE true ON CONFLICT (key) DO NOTHING RETURNING key";
+    let statements;
+    const insert = {
+      async run(sql, rows) {
+        statements.push(rows.length);
+        const taken = new Set((await sql.all(INSERT, [JSON.stringify(rows)])).map((r) => r.key));
+        return rows.map(([key]) => taken.has(key));
+      },
+    };
+    async function table() {
+      statements = [];
+      const db = acquireDatabase(file);
+      await db.exec('CREATE TABLE t (key TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+      return db;
+    }
+    const count = (db) => db.transaction(async (tx) => (await tx.get('SELECT COUNT(*) AS n FROM t')).n);
+
+    it('rows queued together run as one statement; each call gets its own row\'s result, as if alone', async function () {
+      const db = await table();
+      const calls = [
+        ...Array.from({ length: 50 }, (_, i) => db.batch(insert, [`a${i}`, i], `a${i}`)),
+        count(db),
+        ...Array.from({ length: 50 }, (_, i) => db.batch(insert, [`b${i}`, i], `b${i}`)),
+        db.batch(insert, ['a3', 99], 'a3'),
+        db.batch(insert, ['b7', 99], 'b7'),
+      ];
+      const out = await Promise.all(calls);
+      assert.ok(out.slice(0, 50).every((r) => r === true));
+      // The transaction between them saw the rows asked before it and none after.
+      assert.strictEqual(out[50], 50);
+      assert.ok(out.slice(51, 101).every((r) => r === true));
+      assert.deepStrictEqual(out.slice(101), [false, false]);
+      assert.deepStrictEqual(await db.get("SELECT v FROM t WHERE key = 'b7'"), { v: 7 });
+      // 102 rows in a handful of statements: the first call alone, then runs cut at the transaction and at b7's repeat.
+      assert.strictEqual(statements.reduce((a, b) => a + b, 0), 102);
+      assert.ok(statements.length <= 5, `statements: ${statements}`);
+      await releaseDatabase(file);
+    });
+
+    it('a row that makes the statement fail fails alone: the other rows are committed', async function () {
+      const db = await table();
+      await db.batch(insert, ['first', 0], 'first');
+      const out = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => db.batch(insert, [`k${i}`, i === 4 ? null : i], `k${i}`)));
+      assert.deepStrictEqual(out.map((o) => o.status), Array.from({ length: 10 }, (_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
+      assert.match(out[4].reason.message, /NOT NULL/);
+      assert.deepStrictEqual(await db.get('SELECT COUNT(*) AS n FROM t'), { n: 10 });
+      await releaseDatabase(file);
+    });
+  });
 });
