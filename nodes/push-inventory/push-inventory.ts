@@ -4,7 +4,8 @@
  * lib/batching's PushMessageFlow (set up in nodes/shared/push-node.ts: when each input message ends).
  */
 import { InventoryMode, InventoryPush, StockResult, INVENTORY_MODES } from '../../lib/inventory';
-import { numberSetting, PushNodeConfig, setUpPushNode } from '../shared/push-node';
+import { PushNodeConfig, setUpPushNode } from '../shared/push-node';
+import { numberField } from '../shared/settings';
 
 interface PushInventoryConfig extends PushNodeConfig {
   name?: string;
@@ -35,11 +36,11 @@ export = function (RED: any) {
         allowNegative: !!config.allowNegative,
         checkSources: config.checkSources !== false,
         checkSkus: config.checkSkus !== false,
-        batchSize: numberSetting(config.batchSize, 0),
+        batchSize: numberField(config.batchSize, 0, 'batchSize', { whole: true }),
         windowMs,
-        maxBuffered: numberSetting(config.maxBuffered, 10000) || 10000,
-        bulkPollMs: numberSetting(config.bulkPollMs, 1000) || 1000,
-        bulkDeadlineMs: numberSetting(config.bulkDeadlineMs, 300000) || 300000,
+        maxBuffered: numberField(config.maxBuffered, 10000, 'maxBuffered', { whole: true }) || 10000,
+        bulkPollMs: numberField(config.bulkPollMs, 1000, 'bulkPollMs') || 1000,
+        bulkDeadlineMs: numberField(config.bulkDeadlineMs, 300000, 'bulkDeadlineMs') || 300000,
       }, hooks, deps);
     });
   }

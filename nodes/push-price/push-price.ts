@@ -3,7 +3,8 @@
  * lib/prices and lib/batching's PushMessageFlow (set up in nodes/shared/push-node.ts).
  */
 import { PricePush, PriceResult } from '../../lib/prices';
-import { numberSetting, PushNodeConfig, setUpPushNode } from '../shared/push-node';
+import { PushNodeConfig, setUpPushNode } from '../shared/push-node';
+import { numberField } from '../shared/settings';
 
 interface PushPriceConfig extends PushNodeConfig {
   name?: string;
@@ -18,12 +19,12 @@ export = function (RED: any) {
   function PushPriceNode(this: any, config: PushPriceConfig) {
     RED.nodes.createNode(this, config);
     setUpPushNode<PriceResult>(RED, this, 'magento-push-price', config, ({ client, hooks, deps, windowMs }) => new PricePush(client, {
-      defaultStoreId: Math.floor(numberSetting(config.defaultStoreId, 0)),
-      defaultWebsiteId: Math.floor(numberSetting(config.defaultWebsiteId, 0)),
+      defaultStoreId: numberField(config.defaultStoreId, 0, 'defaultStoreId', { whole: true }),
+      defaultWebsiteId: numberField(config.defaultWebsiteId, 0, 'defaultWebsiteId', { whole: true }),
       defaultCustomerGroup: config.defaultCustomerGroup || 'ALL GROUPS',
-      batchSize: numberSetting(config.batchSize, 0),
+      batchSize: numberField(config.batchSize, 0, 'batchSize', { whole: true }),
       windowMs,
-      maxBuffered: numberSetting(config.maxBuffered, 10000) || 10000,
+      maxBuffered: numberField(config.maxBuffered, 10000, 'maxBuffered', { whole: true }) || 10000,
     }, hooks, deps));
   }
 

@@ -14,6 +14,7 @@ import {
 import { openKeyValueStore, type KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from '../shared/failure';
 import { watchHandover } from '../shared/handover-hooks';
+import { numberField } from '../shared/settings';
 
 interface ReadOrdersConfig {
   id: string;
@@ -41,20 +42,6 @@ const DEFAULT_HANDOVER_TIMEOUT_S = 60;
 
 /** The cursor store file shared by every read-orders node; keys are per store and node. */
 const CURSOR_STORE_NAME = 'magento-read-orders-cursors';
-
-function wholeNumber(value: unknown, fallback: number, field: string, min = 0): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new ValidationError(field, `must be a whole number of ${min} or more (got "${String(value)}")`);
-  return n;
-}
-
-function positiveSeconds(value: unknown, fallback: number, field: string): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new ValidationError(field, `must be a number of seconds above 0 (got "${String(value)}")`);
-  return n;
-}
 
 function shortCursor(c: OrderCursor | undefined): string {
   return c ? `${c.updatedAt} #${c.entityId}` : '-';
@@ -85,11 +72,11 @@ export = function (RED: any) {
       invoices: Boolean(config.enrichInvoices), shipments: Boolean(config.enrichShipments), customer: Boolean(config.enrichCustomer),
     };
     try {
-      overlapSeconds = wholeNumber(config.overlapSeconds, 10, 'overlapSeconds');
-      notFoundRetries = wholeNumber(config.notFoundRetries, 3, 'notFoundRetries');
-      notFoundDelayMs = wholeNumber(config.notFoundDelayMs, 2000, 'notFoundDelayMs');
-      maxInFlight = wholeNumber(config.maxInFlight, 0, 'maxInFlight');
-      handoverTimeoutMs = positiveSeconds(config.handoverTimeout, DEFAULT_HANDOVER_TIMEOUT_S, 'handoverTimeout') * 1000;
+      overlapSeconds = numberField(config.overlapSeconds, 10, 'overlapSeconds', { whole: true });
+      notFoundRetries = numberField(config.notFoundRetries, 3, 'notFoundRetries', { whole: true });
+      notFoundDelayMs = numberField(config.notFoundDelayMs, 2000, 'notFoundDelayMs', { whole: true });
+      maxInFlight = numberField(config.maxInFlight, 0, 'maxInFlight', { whole: true });
+      handoverTimeoutMs = numberField(config.handoverTimeout, DEFAULT_HANDOVER_TIMEOUT_S, 'handoverTimeout', { aboveMin: true, unit: 'seconds' }) * 1000;
       statuses = listOf(config.statuses);
       storeIds = storeIdsOf(config.storeIds);
       createdFrom = config.createdFrom && config.createdFrom.trim() ? magentoDateOf(config.createdFrom.trim(), 'createdFrom') : undefined;

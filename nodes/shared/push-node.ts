@@ -10,12 +10,7 @@ import { openTimestampBackend, TimestampStoreConfig } from '../../lib/batching/s
 import type { MagentoClient } from '../../lib/magento/types';
 import type { KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from './failure';
-
-/** A non-negative number from an editor field; the fallback when it is empty or not one. */
-export function numberSetting(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return value === '' || value === undefined || value === null || !Number.isFinite(n) || n < 0 ? fallback : n;
-}
+import { numberField } from './settings';
 
 export interface PushNodeConfig extends TimestampStoreConfig {
   id: string;
@@ -44,8 +39,8 @@ export function setUpPushNode<R extends { counts: PushCounts }>(
   createPusher: (context: PusherContext<R>) => Pusher<R>,
 ): void {
   const storeNode = RED.nodes.getNode(config.store);
-  const windowMs = numberSetting(config.windowMs, 250);
   let backend: KeyValueStore | undefined;
+  let windowMs = 250;
 
   const flow = new PushMessageFlow<NodeMessage, R>({
     send: (m) => node.send(m),
@@ -67,23 +62,32 @@ export function setUpPushNode<R extends { counts: PushCounts }>(
     },
   });
 
-  const setupError = !storeNode || !storeNode.client
-    ? new IntegrationError('permanent', RED._(`${type}.errors.noStore`))
-    : undefined;
-  if (setupError) {
+  let setupError: Error | undefined;
+  if (!storeNode || !storeNode.client) {
+    setupError = new IntegrationError('permanent', RED._(`${type}.errors.noStore`));
     node.status({ fill: 'red', shape: 'ring', text: RED._(`${type}.status.noStore`) });
   } else {
     try {
-      backend = openTimestampBackend(config, { userDir: RED.settings?.userDir });
+      windowMs = numberField(config.windowMs, 250, 'windowMs');
+      try {
+        backend = openTimestampBackend(config, { userDir: RED.settings?.userDir });
+      } catch (err) {
+        node.warn(RED._(`${type}.errors.stateStore`, { reason: (err as Error).message }));
+      }
+      flow.attach(createPusher({
+        client: storeNode.client,
+        hooks: flow.pusherHooks(),
+        deps: { timestamps: backend, timestampPrefix: storeNode.name || storeNode.id },
+        windowMs,
+      }));
     } catch (err) {
-      node.warn(RED._(`${type}.errors.stateStore`, { reason: (err as Error).message }));
+      // A setting the node cannot run with (a field named in the message): every message fails with it.
+      setupError = err as Error;
+      backend?.close().catch(() => undefined);
+      backend = undefined;
+      node.status({ fill: 'red', shape: 'ring', text: RED._(`${type}.status.configError`) });
+      node.error(RED._(`${type}.errors.config`, { reason: setupError.message }));
     }
-    flow.attach(createPusher({
-      client: storeNode.client,
-      hooks: flow.pusherHooks(),
-      deps: { timestamps: backend, timestampPrefix: storeNode.name || storeNode.id },
-      windowMs,
-    }));
   }
 
   node.on('input', (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {

@@ -6,6 +6,7 @@
  */
 import { envLookup } from '../shared/env';
 import { watchHandover } from '../shared/handover-hooks';
+import { numberField } from '../shared/settings';
 import { throttledStatusCounts } from '../shared/status-counts';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
@@ -81,13 +82,6 @@ function routerOf(app: any): any {
   return app?._router ?? app?.router;
 }
 
-function positive(value: unknown, fallback: number, field: string, min = 0): number {
-  if (value === undefined || value === null || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new ValidationError(field, `must be a number of at least ${min} (got "${String(value)}")`);
-  return n;
-}
-
 function headerNamesOf(config: WebhookInConfig): WebhookHeaderNames {
   const pick = (v: string | undefined, fallback: string, field: string): string => {
     const s = (v ?? '').trim();
@@ -136,11 +130,11 @@ export = function (RED: any) {
       const scheme: SigningScheme = (SIGNING_SCHEMES as readonly string[]).includes(config.scheme) ? config.scheme : 'body';
       verify = {
         secret, scheme,
-        toleranceSeconds: positive(config.toleranceSeconds, 300, 'toleranceSeconds'),
+        toleranceSeconds: numberField(config.toleranceSeconds, 300, 'toleranceSeconds'),
         headers: headerNamesOf(config),
       };
-      maxBytes = Math.floor(positive(config.maxBodyKb, 1024, 'maxBodyKb', 1) * 1024);
-      const dedupeTtlMs = positive(config.dedupeHours, 72, 'dedupeHours', 0.01) * 3600 * 1000;
+      maxBytes = Math.floor(numberField(config.maxBodyKb, 1024, 'maxBodyKb', { min: 1 }) * 1024);
+      const dedupeTtlMs = numberField(config.dedupeHours, 72, 'dedupeHours', { min: 0.01 }) * 3600 * 1000;
       const kind = storeKindOf(config);
       const directory = stateDirectory(RED.settings?.userDir);
       const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -148,7 +142,7 @@ export = function (RED: any) {
       journal = openRetryQueueStore({ kind, name: `magento-webhook-in-journal-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
       intake = new WebhookIntake(seen, journal, {
         dedupeTtlMs,
-        maxJournal: Math.floor(positive(config.maxJournal, 10000, 'maxJournal', 1)),
+        maxJournal: Math.floor(numberField(config.maxJournal, 10000, 'maxJournal', { min: 1 })),
         onCleanupError: (err) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })),
       });
     } catch (err) {

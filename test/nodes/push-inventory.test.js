@@ -293,4 +293,17 @@ describe('magento-push-inventory node (against the Magento sandbox)', function (
     assert.strictEqual(sandbox.getSourceItem('BAG/WAYFARER', 'default').quantity, 5);
     assert.strictEqual(sandbox.getSourceItem('YOGA BAG 01', 'default').status, 0);
   });
+
+  it('a setting that is not a number refuses the configuration: red status, the field named, every message fails with it', async function () {
+    const { push, out, caught } = await load({ batchSize: 'twenty', bulkPollMs: '-5' });
+    const errors = helper.log().args.map((a) => a[0]).filter((e) => e.id === 'push' && e.level === helper.log().ERROR);
+    // (The test runtime has no message catalogs: the catalog key stands for the text.)
+    assert.ok(errors.some((e) => /errors\.config|cannot start with this configuration/.test(e.msg)), `the refusal is logged against the node: ${JSON.stringify(errors)}`);
+    push.receive({ payload: [{ sku: 'BAG/WAYFARER', qty: 1 }] });
+    await caught.until((all) => all.length === 1, 'the message to fail');
+    const msg = caught.messages[0];
+    assert.strictEqual(msg.failure.field, 'batchSize');
+    assert.match(msg.error.message, /batchSize: must be a whole number of at least 0 \(got "twenty"\)/);
+    assert.strictEqual(out.messages.length, 0);
+  });
 });
