@@ -14,14 +14,21 @@ export interface TimestampStoreConfig {
 /** One store (one SQLite file / Redis namespace) for every push node; keys carry the kind and the store name. */
 export const TIMESTAMP_STORE_NAME = 'push-timestamps';
 
-export function openTimestampBackend(config: TimestampStoreConfig, where: { userDir?: string; maxEntries?: number }): KeyValueStore | undefined {
+/** The store kind chosen (`none`: no store); an unknown one is refused. */
+export function timestampStoreKind(config: TimestampStoreConfig): StoreKind | 'none' {
   const kind = config.stateStore || 'sqlite';
+  if (kind !== 'none' && !(STORE_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown state store "${kind}"`);
+  return kind as StoreKind | 'none';
+}
+
+/** `directory`: where an SQLite store file goes. */
+export function openTimestampBackend(config: TimestampStoreConfig, where: { directory?: string; maxEntries?: number }): KeyValueStore | undefined {
+  const kind = timestampStoreKind(config);
   if (kind === 'none') return undefined;
-  if (!(STORE_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown state store "${kind}"`);
   return openKeyValueStore({
-    kind: kind as StoreKind,
+    kind,
     name: TIMESTAMP_STORE_NAME,
-    directory: where.userDir,
+    directory: where.directory,
     redisUrl: config.redisUrl || undefined,
     maxEntries: where.maxEntries ?? 200_000,
   });

@@ -1,17 +1,10 @@
-/** Where the order nodes keep their durable state: a store kind chosen in the editor, SQLite by default. */
-import os from 'os';
-import path from 'path';
+/** The order nodes' store choice (a store kind chosen in the editor, SQLite by default) and list fields. */
 import { ValidationError } from '../errors';
 import { STORE_KINDS, type StoreKind } from '../stores/types';
 
 export interface StoreChoice {
   storeKind?: string;
   redisUrl?: string;
-}
-
-/** Node-RED's user directory, or its default (~/.node-red) when the runtime does not say. */
-export function stateDirectory(userDir: string | undefined): string {
-  return userDir && userDir.trim() ? userDir : path.join(os.homedir(), '.node-red');
 }
 
 export function storeKindOf(choice: StoreChoice): StoreKind {

@@ -1,4 +1,5 @@
 /** Store options from a node's editor settings (the same three fields on every node that keeps state). */
+import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { ValidationError } from '../errors';
@@ -10,9 +11,49 @@ export interface StoreConfigFields {
   redisUrl?: string;
 }
 
+function userDirectory(userDir: string | undefined): string {
+  return userDir && userDir.trim() ? userDir : path.join(os.homedir(), '.node-red');
+}
+
 /** Store files go in `<userDir>/magento-erp/` (userDir defaults to ~/.node-red, as Node-RED's own does). */
 export function stateDirectory(userDir: string | undefined): string {
-  return path.join(userDir && userDir.trim() ? userDir : path.join(os.homedir(), '.node-red'), 'magento-erp');
+  return path.join(userDirectory(userDir), 'magento-erp');
+}
+
+/** An SQLite store file and what SQLite keeps beside it (the write-ahead log first: it goes with the file). */
+const SQLITE_SIBLINGS = ['-wal', '-shm', '-journal', ''];
+
+export interface StoreDirectory {
+  directory: string;
+  /** The file was found in the user directory itself and moved here. */
+  moved?: boolean;
+  /** It was found there and could not be moved: it is used where it is (nothing is lost). */
+  notMoved?: string;
+}
+
+/**
+ * Where the SQLite store `name` lives: `stateDirectory(userDir)`. Versions up to 0.1.x kept read-orders'
+ * cursors, webhook-in's journal and seen-set and the push nodes' timestamps in the user directory itself;
+ * such a file (with its -wal and -shm) is moved into the state directory the first time it is opened,
+ * unless the state directory has one already. A move cut short (a crash) is finished at the next start:
+ * each piece moves on its own, the main file last. A move that fails leaves the file where it was and
+ * uses it there, so no cursor or journaled event is lost.
+ */
+export function storeDirectoryFor(userDir: string | undefined, name: string): StoreDirectory {
+  const directory = stateDirectory(userDir);
+  const legacy = userDirectory(userDir);
+  const file = `${name}.sqlite`;
+  if (fs.existsSync(path.join(directory, file)) || !fs.existsSync(path.join(legacy, file))) return { directory };
+  try {
+    fs.mkdirSync(directory, { recursive: true });
+    for (const suffix of SQLITE_SIBLINGS) {
+      const from = path.join(legacy, file + suffix);
+      if (fs.existsSync(from)) fs.renameSync(from, path.join(directory, file + suffix));
+    }
+    return { directory, moved: true };
+  } catch (err) {
+    return { directory: legacy, notMoved: (err as Error).message };
+  }
 }
 
 export function storeOptionsFrom(fields: StoreConfigFields, name: string, userDir: string | undefined): StoreOptions {

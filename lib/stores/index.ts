@@ -1,11 +1,12 @@
 /**
  * Opening stores. Every node opens its store in its constructor and closes it on `close`:
  *
- *   const cursor = openKeyValueStore({ kind: 'sqlite', name: `read-orders-${node.id}`, directory: RED.settings.userDir });
+ *   const cursor = openKeyValueStore({ kind: 'sqlite', name: `read-orders-${node.id}`, directory: stateDirectory(RED.settings.userDir) });
  *   await cursor.set(`${store}:${node.id}`, { updatedAt, entityId });
  *
  * Opening is synchronous (SQLite opens the file at once; ioredis connects in the background and
  * queues the first commands), so a node can open in its constructor and use the store on the first message.
+ * `stateDirectory` (config.ts) is `<userDir>/magento-erp/`, where every store file of the pack lives.
  */
 import { ValidationError } from '../errors';
 import { MemoryKeyValueStore } from './memory-kv';

@@ -8,13 +8,14 @@ import { IntegrationError, ValidationError } from '../../lib/errors';
 import type { MagentoClient } from '../../lib/magento/types';
 import {
   BusyMode, CursorStore, EnrichOptions, Handover, MagentoOrder, OrderCursor, OrderEnrichment, OrderPlace, RunLock,
-  enrichOrders, listOf, magentoDateOf, orderRefOf, rereadOrder, runOrderRead, stateDirectory, storeIdsOf,
+  enrichOrders, listOf, magentoDateOf, orderRefOf, rereadOrder, runOrderRead, storeIdsOf,
   storeKindOf, validatePageSize, wantsEnrichment,
 } from '../../lib/orders';
 import { openKeyValueStore, type KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from '../shared/failure';
 import { watchHandover } from '../shared/handover-hooks';
 import { numberField } from '../shared/settings';
+import { storeDirectory } from '../shared/store-directory';
 
 interface ReadOrdersConfig {
   id: string;
@@ -80,8 +81,9 @@ export = function (RED: any) {
       statuses = listOf(config.statuses);
       storeIds = storeIdsOf(config.storeIds);
       createdFrom = config.createdFrom && config.createdFrom.trim() ? magentoDateOf(config.createdFrom.trim(), 'createdFrom') : undefined;
+      const kind = storeKindOf(config);
       kv = openKeyValueStore({
-        kind: storeKindOf(config), name: CURSOR_STORE_NAME, directory: stateDirectory(RED.settings?.userDir),
+        kind, name: CURSOR_STORE_NAME, directory: storeDirectory(RED, node, 'magento-read-orders', kind, CURSOR_STORE_NAME),
         redisUrl: config.redisUrl || undefined,
       });
     } catch (err) {

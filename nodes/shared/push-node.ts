@@ -6,11 +6,12 @@
 import { IntegrationError } from '../../lib/errors';
 import { Pusher, PushMessageFlow, Totals } from '../../lib/batching';
 import type { PushCounts } from '../../lib/batching/result';
-import { openTimestampBackend, TimestampStoreConfig } from '../../lib/batching/state';
+import { openTimestampBackend, TIMESTAMP_STORE_NAME, timestampStoreKind, TimestampStoreConfig } from '../../lib/batching/state';
 import type { MagentoClient } from '../../lib/magento/types';
 import type { KeyValueStore } from '../../lib/stores';
 import { failMessage, NodeMessage } from './failure';
 import { numberField } from './settings';
+import { storeDirectory } from './store-directory';
 
 export interface PushNodeConfig extends TimestampStoreConfig {
   id: string;
@@ -70,7 +71,8 @@ export function setUpPushNode<R extends { counts: PushCounts }>(
     try {
       windowMs = numberField(config.windowMs, 250, 'windowMs');
       try {
-        backend = openTimestampBackend(config, { userDir: RED.settings?.userDir });
+        const directory = storeDirectory(RED, node, type, timestampStoreKind(config), TIMESTAMP_STORE_NAME);
+        backend = openTimestampBackend(config, { directory });
       } catch (err) {
         node.warn(RED._(`${type}.errors.stateStore`, { reason: (err as Error).message }));
       }

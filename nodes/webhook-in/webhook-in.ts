@@ -7,12 +7,13 @@
 import { envLookup } from '../shared/env';
 import { watchHandover } from '../shared/handover-hooks';
 import { numberField } from '../shared/settings';
+import { storeDirectory } from '../shared/store-directory';
 import { throttledStatusCounts } from '../shared/status-counts';
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
-  WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody, stateDirectory,
+  WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
   storeKindOf, verifyWebhook,
 } from '../../lib/orders';
 import type { JournaledEvent } from '../../lib/orders';
@@ -136,10 +137,11 @@ export = function (RED: any) {
       maxBytes = Math.floor(numberField(config.maxBodyKb, 1024, 'maxBodyKb', { min: 1 }) * 1024);
       const dedupeTtlMs = numberField(config.dedupeHours, 72, 'dedupeHours', { min: 0.01 }) * 3600 * 1000;
       const kind = storeKindOf(config);
-      const directory = stateDirectory(RED.settings?.userDir);
       const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
-      seen = openKeyValueStore({ kind, name: `magento-webhook-in-seen-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
-      journal = openRetryQueueStore({ kind, name: `magento-webhook-in-journal-${storeId}`, directory, redisUrl: config.redisUrl || undefined });
+      const seenName = `magento-webhook-in-seen-${storeId}`;
+      const journalName = `magento-webhook-in-journal-${storeId}`;
+      seen = openKeyValueStore({ kind, name: seenName, directory: storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), redisUrl: config.redisUrl || undefined });
+      journal = openRetryQueueStore({ kind, name: journalName, directory: storeDirectory(RED, node, 'magento-webhook-in', kind, journalName), redisUrl: config.redisUrl || undefined });
       intake = new WebhookIntake(seen, journal, {
         dedupeTtlMs,
         maxJournal: Math.floor(numberField(config.maxJournal, 10000, 'maxJournal', { min: 1 })),

@@ -168,7 +168,7 @@ describe('magento-push-inventory node (against the Magento sandbox)', function (
       await run.completed.until((all) => all.length === 1);
       assert.strictEqual(run.out.messages[0].payload.items[0].outcome, 'stale');
       assert.strictEqual(sandbox.getSourceItem('24-MB05', 'default').quantity, 70);
-      assert.ok(fs.existsSync(path.join(userDir, 'push-timestamps.sqlite')));
+      assert.ok(fs.existsSync(path.join(userDir, 'magento-erp', 'push-timestamps.sqlite')));
     } finally {
       helper.settings({});
       await helper.unload();

@@ -98,7 +98,7 @@ describe('magento-read-orders node (fake Magento client)', function () {
     await n.summary.until((m) => m.length === 1);
     assert.strictEqual(n.orders.messages.length, 12);
     await helper.unload();
-    assert.ok(fs.existsSync(path.join(userDir, 'magento-read-orders-cursors.sqlite')));
+    assert.ok(fs.existsSync(path.join(userDir, 'magento-erp', 'magento-read-orders-cursors.sqlite')));
 
     magento.addOrders(4, { at: Date.UTC(2024, 0, 5) });
     magento.touch(2, Date.UTC(2024, 0, 6), { status: 'processing' });
@@ -106,6 +106,28 @@ describe('magento-read-orders node (fake Magento client)', function () {
     n.read.receive({});
     await n.summary.until((m) => m.length === 1);
     assert.deepStrictEqual(ids(n.orders.messages), [13, 14, 15, 16, 2]);
+  });
+
+  it('a cursor file an older version kept in the user directory itself is moved into magento-erp/ and read on', async () => {
+    magento.addOrders(12);
+    let n = await load();
+    n.read.receive({});
+    await n.summary.until((m) => m.length === 1);
+    await helper.unload();
+    // Where versions up to 0.1.x kept it: the user directory itself (the write-ahead log beside it when there is one).
+    const stateDir = path.join(userDir, 'magento-erp');
+    for (const f of fs.readdirSync(stateDir).filter((f) => f.startsWith('magento-read-orders-cursors.sqlite'))) {
+      fs.renameSync(path.join(stateDir, f), path.join(userDir, f));
+    }
+    magento.addOrders(2, { at: Date.UTC(2024, 0, 5) });
+    n = await load();
+    n.read.receive({});
+    await n.summary.until((m) => m.length === 1);
+    assert.deepStrictEqual(ids(n.orders.messages), [13, 14]);
+    assert.ok(fs.existsSync(path.join(stateDir, 'magento-read-orders-cursors.sqlite')));
+    assert.ok(!fs.existsSync(path.join(userDir, 'magento-read-orders-cursors.sqlite')));
+    const moved = helper.log().args.map((a) => a[0]).filter((e) => e.id === 'read' && /store-moved|moved magento-read-orders-cursors/.test(e.msg));
+    assert.strictEqual(moved.length, 1, 'the move is logged once');
   });
 
   it('re-reads the overlap window: orders sharing the cursor second come again (duplicates expected)', async () => {

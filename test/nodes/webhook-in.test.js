@@ -296,7 +296,7 @@ describe('magento-webhook-in node', function () {
 
   /** The node's journal, read through the same SQLite connection the node uses. */
   async function journalIds() {
-    const store = new SqliteRetryQueueStore({ name: 'magento-webhook-in-journal-hook', directory: userDir });
+    const store = new SqliteRetryQueueStore({ name: 'magento-webhook-in-journal-hook', directory: path.join(userDir, 'magento-erp') });
     try {
       return (await store.list({ state: ['in-flight', 'pending'] })).map((e) => e.message.deliveryId);
     } finally {
