@@ -1,10 +1,11 @@
 /**
  * Webhook ingest: signed order events, 20 % of them redelivered (same body, same idempotency key, as
  * Magento's module retries), fired by autocannon at a fixed concurrency on loopback at webhook-in →
- * idempotency-gate (SQLite), at the hand-built http in + function, and at a bare Node server that only
- * checks the HMAC (the ceiling). Each receiver runs in its own process; the same request list for all.
+ * idempotency-gate (SQLite) — webhook-in as a route on Node-RED's HTTP server, and on a port of its own —
+ * at the hand-built http in + function, and at a bare Node server that only checks the HMAC (the ceiling). Each receiver runs in its own process; the same request list for all.
  */
 import type { EventEmitter } from 'events';
+import net from 'net';
 import { forkChild } from '../lib/child-process';
 import { CpuMeter, cpuText, waitUntil } from '../lib/measure';
 import type { BenchOptions } from '../lib/options';
@@ -32,6 +33,18 @@ interface AutocannonResult {
 interface SignedRequest { body: string; headers: Record<string, string> }
 
 const DUPLICATE_SHARE = 0.2;
+
+/** A loopback port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * `count` requests: distinct `order.placed` events for sandbox orders, and 20 % redeliveries, each placed a
@@ -131,21 +144,29 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
   });
 
   const env = { WEBHOOK_SECRET: secret };
+  // webhook-in's own server: a port free now on loopback (the flow's node gets it through an override).
+  const ownPort = await freePort();
   for (const variant of [
-    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, label: 'pack: webhook-in → idempotency-gate (SQLite) → commit' },
-    { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
+    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, listen: 'node-red', label: "pack: webhook-in (Node-RED's HTTP server) → idempotency-gate (SQLite) → commit" },
+    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, listen: 'port', label: 'pack: webhook-in (its own port) → idempotency-gate (SQLite) → commit' },
+    { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, listen: 'node-red', label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
   ]) {
     log(`webhook ingest: ${variant.label}, ${list.length} requests at ${opts.connections} connections`);
-    const nodeRed: BenchNodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: variant.flow, label: `webhooks-${variant.role}`, env, credentials: { 'wh-in': { secret } } });
+    const own = variant.listen === 'port';
+    const nodeRed: BenchNodeRed = await startNodeRed({
+      heapMb: opts.nodeRedHeapMb, flow: variant.flow, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env, credentials: { 'wh-in': { secret } },
+      overrides: own ? { 'wh-in': { listen: 'port', port: String(ownPort), host: '127.0.0.1' } } : undefined,
+    });
+    const target = own ? `http://127.0.0.1:${ownPort}${variant.path}` : `${nodeRed.url}${variant.path}`;
     try {
-      await fire(`${nodeRed.url}${variant.path}`, warm, opts.connections);
+      await fire(target, warm, opts.connections);
       const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
       await waitUntil('warm-up events through the flow', async () => (((await nodeRed.stats()).passed ?? 0) >= warmDistinct ? true : undefined),
         { progress: async () => (await nodeRed.stats()).passed ?? 0, stallMs: 30_000 });
       const before = await nodeRed.stats();
       nodeRed.profileStart();
       const meter = new CpuMeter(nodeRed.pid);
-      const run = latencyRow(await fire(`${nodeRed.url}${variant.path}`, list, opts.connections));
+      const run = latencyRow(await fire(target, list, opts.connections));
       // Every event answered has been handed on (webhook-in answers after its journal write): wait until the
       // counters stop moving, then a little longer, so a late duplicate would still be seen.
       let after: Record<string, number> = await nodeRed.stats();
@@ -172,7 +193,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
       rows.push({
         workload: 'webhook ingest', variant: variant.label, role: variant.role, items: list.length, unit: 'req/s', ms: run.ms,
         throughput: run.throughput, p50Ms: run.p50Ms, p99Ms: run.p99Ms, calls: { received: list.length }, peakRssBytes: nodeRed.peakRss(),
-        process: 'Node-RED', notes, details: { errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken, cpu },
+        process: 'Node-RED', notes, details: { listen: variant.listen, errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken, cpu },
       });
     } finally {
       await nodeRed.stop();

@@ -8,6 +8,7 @@ export * from './run-lock';
 export * from './webhook';
 export * from './raw-body';
 export * from './webhook-intake';
+export * from './webhook-listener';
 export * from './store-options';
 export * from './handover';
 export * from './order-run';

@@ -5,6 +5,7 @@
 import { IntegrationError } from '../../lib/errors';
 import { productItemsOf, ProductPush, ProductPushResult, resultError } from '../../lib/products';
 import { failMessage, NodeMessage } from '../shared/failure';
+import { numberField } from '../shared/settings';
 
 interface PushProductConfig {
   id: string;
@@ -37,10 +38,10 @@ export = function (RED: any) {
         push = new ProductPush(storeNode.client, {
           storeCode: (config.storeCode || 'all').trim(),
           visibility: config.visibility === undefined || config.visibility === '' ? 4 : Number(config.visibility),
-          attributeSetId: config.attributeSetId === undefined || config.attributeSetId === '' ? 4 : Number(config.attributeSetId),
+          attributeSetId: numberField(config.attributeSetId, 4, 'attributeSetId', { min: 1, whole: true }),
           createEnabled: config.createEnabled === true,
           websiteIds,
-          concurrency: Number(config.concurrency) || 4,
+          concurrency: numberField(config.concurrency, 4, 'concurrency', { whole: true }) || 4,
         });
         node.status({});
       } catch (err) {

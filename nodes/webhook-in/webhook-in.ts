@@ -14,9 +14,9 @@ import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
-  storeKindOf, verifyWebhook,
+  storeKindOf, verifyWebhook, webhookListeners,
 } from '../../lib/orders';
-import type { JournaledEvent } from '../../lib/orders';
+import type { JournaledEvent, ListenAddress, OpenWebhookRoute } from '../../lib/orders';
 import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
 
 interface WebhookInConfig {
@@ -33,6 +33,10 @@ interface WebhookInConfig {
   deliveryIdHeader?: string;
   dedupeHours: number | string;
   respond: 'accept' | 'flow';
+  /** `node-red` (default): a route on Node-RED's HTTP server; `port`: a server of its own on `port` / `host`. */
+  listen?: 'node-red' | 'port';
+  port?: number | string;
+  host?: string;
   maxJournal?: number | string;
   storeKind?: string;
   redisUrl?: string;
@@ -46,6 +50,22 @@ interface Counts {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** A host name, an IPv4 address or an IPv6 address (without brackets). */
+const HOST = /^[A-Za-z0-9.:_-]+$/;
+
+/** The port and interface of a node listening on its own port. */
+function ownAddressOf(config: WebhookInConfig, respondInFlow: boolean): ListenAddress {
+  if (respondInFlow) {
+    throw new ValidationError('respond', 'an http response node can only answer requests that came through Node-RED\'s HTTP server: listen there, or let this node answer');
+  }
+  const raw = config.port === undefined || config.port === null ? '' : String(config.port).trim();
+  if (!raw) throw new ValidationError('port', 'is required when listening on a port of its own (e.g. 8081)');
+  const port = numberField(raw, 0, 'port', { min: 1, whole: true });
+  if (port > 65535) throw new ValidationError('port', `must be a whole number from 1 to 65535 (got ${raw})`);
+  const host = String(config.host ?? '').trim();
+  if (host && !HOST.test(host)) throw new ValidationError('host', `"${host}" is not a host name or IP address`);
+  return { port, host: host || undefined };
+}
 
 /**
  * Answers with a small JSON body straight on the response: Express's res.json would also compute an
@@ -115,9 +135,11 @@ export = function (RED: any) {
     let maxBytes = 1024 * 1024;
     let path = '';
     let closed = false;
+    let ownAddress: ListenAddress | undefined;
 
     try {
-      if (RED.settings?.httpNodeRoot === false) throw new ValidationError('url', RED._('magento-webhook-in.errors.http-disabled'));
+      if (config.listen === 'port') ownAddress = ownAddressOf(config, respondInFlow);
+      else if (RED.settings?.httpNodeRoot === false) throw new ValidationError('url', RED._('magento-webhook-in.errors.http-disabled'));
       path = String(config.url ?? '').trim();
       if (!path) throw new ValidationError('url', RED._('magento-webhook-in.errors.no-url'));
       if (!path.startsWith('/')) path = '/' + path;
@@ -251,9 +273,6 @@ export = function (RED: any) {
       }
     }
 
-    const httpMiddleware = typeof RED.settings?.httpNodeMiddleware === 'function' || Array.isArray(RED.settings?.httpNodeMiddleware)
-      ? RED.settings.httpNodeMiddleware
-      : (_req: unknown, _res: unknown, next: () => void) => next();
     const route = (req: any, res: any): void => {
       handle(req, res).catch((err: Error) => {
         counts.failed++;
@@ -262,29 +281,66 @@ export = function (RED: any) {
         if (!res.headersSent) answer(res, 500, { error: 'internal', message: 'Unexpected error' });
       });
     };
-    RED.httpNode.post(path, httpMiddleware, route);
+    const removeRoute = ownAddress ? listenOnOwnPort(ownAddress) : routeOnNodeRed();
 
-    // Node-RED mounts its admin app (with a global JSON body parser) before httpNode when both share the
-    // root path, the default: by the time our route runs the raw bytes are gone. So, like core http in's
-    // "raw body" option, a middleware at the top of the root app reads the body of our path first and
-    // marks it parsed (`_body`), which every body-parser after it respects.
-    const fullPath = normalizePath(`${typeof RED.httpNode.path === 'function' ? RED.httpNode.path() : ''}${path}`);
-    const capture = (req: any, _res: unknown, next: (err?: unknown) => void): void => {
-      if (req.method !== 'POST' || req._body || pathnameOf(req) !== fullPath) return next();
-      readRawBody(req, maxBytes).then((body) => { req[RAW_BODY] = { body }; }, (error) => { req[RAW_BODY] = { error }; })
-        .then(() => {
-          req._body = true;
-          next();
-        }, next);
-    };
-    const rootApp = rootAppOf(RED.httpNode);
-    if (typeof rootApp?.use === 'function') {
-      rootApp.use(capture);
-      const stack: any[] | undefined = routerOf(rootApp)?.stack;
-      const i = stack ? stack.findIndex((layer: any) => layer?.handle === capture) : -1;
-      if (i > 0) stack!.unshift(stack!.splice(i, 1)[0]);
+    /** A server of its own (shared with the other webhook-in nodes on that port): none of Node-RED's middleware. */
+    function listenOnOwnPort(where: ListenAddress): () => Promise<void> {
+      node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.starting') });
+      const opened: Promise<OpenWebhookRoute | undefined> = webhookListeners.open(where, path, route).then((own) => {
+        if (!closed) node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening-port', { address: own.address, path }) });
+        return own;
+      }, (err: Error) => {
+        if (!closed) {
+          node.status({ fill: 'red', shape: 'ring', text: RED._('magento-webhook-in.status.listen-error') });
+          node.error(RED._('magento-webhook-in.errors.listen', { reason: err.message }));
+        }
+        return undefined;
+      });
+      return async () => {
+        const own = await opened;
+        await own?.close();
+      };
     }
-    node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening', { path }) });
+
+    /** A route on Node-RED's HTTP server (httpNodeRoot, httpNodeMiddleware, its TLS and its port). */
+    function routeOnNodeRed(): () => Promise<void> {
+      const httpMiddleware = typeof RED.settings?.httpNodeMiddleware === 'function' || Array.isArray(RED.settings?.httpNodeMiddleware)
+        ? RED.settings.httpNodeMiddleware
+        : (_req: unknown, _res: unknown, next: () => void) => next();
+      RED.httpNode.post(path, httpMiddleware, route);
+
+      // Node-RED mounts its admin app (with a global JSON body parser) before httpNode when both share the
+      // root path, the default: by the time our route runs the raw bytes are gone. So, like core http in's
+      // "raw body" option, a middleware at the top of the root app reads the body of our path first and
+      // marks it parsed (`_body`), which every body-parser after it respects.
+      const fullPath = normalizePath(`${typeof RED.httpNode.path === 'function' ? RED.httpNode.path() : ''}${path}`);
+      const capture = (req: any, _res: unknown, next: (err?: unknown) => void): void => {
+        if (req.method !== 'POST' || req._body || pathnameOf(req) !== fullPath) return next();
+        readRawBody(req, maxBytes).then((body) => { req[RAW_BODY] = { body }; }, (error) => { req[RAW_BODY] = { error }; })
+          .then(() => {
+            req._body = true;
+            next();
+          }, next);
+      };
+      const rootApp = rootAppOf(RED.httpNode);
+      if (typeof rootApp?.use === 'function') {
+        rootApp.use(capture);
+        const stack: any[] | undefined = routerOf(rootApp)?.stack;
+        const i = stack ? stack.findIndex((layer: any) => layer?.handle === capture) : -1;
+        if (i > 0) stack!.unshift(stack!.splice(i, 1)[0]);
+      }
+      node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening', { path }) });
+      return async () => {
+        const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
+        for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
+          const layer = stack![i];
+          if (layer.route && layer.route.path === path && layer.route.stack?.some((l: any) => l.handle === route)) stack!.splice(i, 1);
+        }
+        const rootStack: any[] | undefined = routerOf(rootAppOf(RED.httpNode))?.stack;
+        const at = rootStack ? rootStack.findIndex((layer: any) => layer?.handle === capture) : -1;
+        if (at >= 0) rootStack!.splice(at, 1);
+      };
+    }
 
     // Events accepted before a crash or restart but not taken over by the flow go out again.
     const replay = (): void => {
@@ -302,15 +358,10 @@ export = function (RED: any) {
       RED.events?.removeListener?.('flows:started', replay);
       handoverHooks.remove();
       handover.clear();
-      const stack: any[] | undefined = routerOf(RED.httpNode)?.stack;
-      for (let i = (stack?.length ?? 0) - 1; i >= 0; i--) {
-        const layer = stack![i];
-        if (layer.route && layer.route.path === path && layer.route.stack?.some((l: any) => l.handle === route)) stack!.splice(i, 1);
-      }
-      const rootStack: any[] | undefined = routerOf(rootAppOf(RED.httpNode))?.stack;
-      const at = rootStack ? rootStack.findIndex((layer: any) => layer?.handle === capture) : -1;
-      if (at >= 0) rootStack!.splice(at, 1);
-      Promise.allSettled([seen?.close(), journal?.close()]).then(() => done());
+      // The route goes first (a closing own server lets requests in progress finish), then the stores.
+      removeRoute().catch(() => undefined)
+        .then(() => Promise.allSettled([seen?.close(), journal?.close()]))
+        .then(() => done());
     });
   }
 

@@ -31,7 +31,7 @@ const FIELDS = {
   'magento-read-orders': { field: 'pageSize', invalid: '500', valid: '200', reason: /a whole number from 1 to 300, or empty/ },
   'magento-map-order': { field: 'totalsTolerance', invalid: '-1', valid: '0.05', reason: /tolerance must be a number ≥ 0/ },
   'magento-push-inventory': { field: 'defaultSource', invalid: '', valid: 'warehouse_a' },
-  'magento-push-price': { field: 'defaultStoreId', invalid: 'one', valid: '1', reason: /Invalid number/ },
+  'magento-push-price': { field: 'defaultStoreId', invalid: '-1', valid: '1', reason: /a whole number, 0 or more, or empty for the default/ },
   'magento-push-product': { field: 'websiteIds', invalid: '1;2', valid: '1,2', reason: /website ids separated by commas, e\.g\. 1 or 1,2 \(empty = Magento's choice\)/ },
   'magento-push-shipment': { field: 'store', invalid: '_ADD_', valid: STORE },
   'magento-order-update': { field: 'store', invalid: '_ADD_', valid: STORE },
@@ -232,6 +232,43 @@ describe('Node-RED editor in Chromium', function () {
         assert.strictEqual(await E.errorBadge(page, id), null, 'no red triangle once valid');
       });
     }
+
+    it('webhook-in: "a port of its own" shows Port and Interface, needs a port in range and an answer by this node', async function () {
+      const id = await E.dropFromPalette(page, 'magento-webhook-in', place());
+      await E.openEditDialog(page, id);
+      const portRow = page.locator('#node-input-port').locator('xpath=..');
+      assert.strictEqual(await portRow.isVisible(), false, 'no port on Node-RED\'s own server');
+      await page.selectOption('#node-input-listen', 'port');
+      await portRow.waitFor({ state: 'visible' });
+      assert.ok(await page.locator('#node-input-host').isVisible());
+      // Empty port: refused while editing and after Done, with the reason.
+      await page.waitForSelector('#node-input-port.input-error');
+      assert.match(await E.fieldTooltip(page, '#node-input-port'), /a whole number from 1 to 65535/);
+      await E.closeEditDialog(page);
+      let state = await E.nodeState(page, id);
+      assert.strictEqual(state.valid, false);
+      assert.strictEqual(state.validationErrors.length, 1, state.validationErrors.join(' | '));
+      assert.match(state.validationErrors[0], /a whole number from 1 to 65535/);
+
+      await E.openEditDialog(page, id);
+      await E.setField(page, '#node-input-port', '70000');
+      await page.waitForSelector('#node-input-port.input-error');
+      await E.setField(page, '#node-input-port', '8081');
+      await page.waitForSelector('#node-input-port:not(.input-error)');
+      // An http response node cannot answer on the own port.
+      await page.selectOption('#node-input-respond', 'flow');
+      await page.waitForSelector('#node-input-respond.input-error');
+      assert.match(await E.fieldTooltip(page, '#node-input-respond'), /answering from the flow needs Node-RED's HTTP server/);
+      // Back on Node-RED's server the same answer is fine, and the port no longer matters.
+      await page.selectOption('#node-input-listen', 'node-red');
+      await page.waitForSelector('#node-input-respond:not(.input-error)');
+      await page.selectOption('#node-input-listen', 'port');
+      await page.selectOption('#node-input-respond', 'accept');
+      await E.closeEditDialog(page);
+      state = await E.nodeState(page, id);
+      assert.deepStrictEqual(state.validationErrors, []);
+      assert.deepStrictEqual(await page.evaluate((n) => { const x = RED.nodes.node(n); return [x.listen, x.port, x.host, x.respond]; }, id), ['port', '8081', '', 'accept']);
+    });
 
     it('store-config (added from a node\'s Store field): shows its help, refuses a URL without scheme, tests the connection against the sandbox and fails clearly with a wrong token', async function () {
       const c = stack.magento.credentials;

@@ -176,4 +176,26 @@ describe('magento-push-product node (against the Magento sandbox)', function () 
     assert.strictEqual(failed.failure.field, 'payload');
     assert.strictEqual(recorded(sandbox).length, 0);
   });
+  it('a concurrency or attribute set that is not a whole number in range refuses the configuration, naming the field', async function () {
+    for (const [config, field] of [[{ concurrency: 'many' }, 'concurrency'], [{ attributeSetId: '0' }, 'attributeSetId']]) {
+      const { node, send } = await load(config);
+      const logged = helper.log().args.map((a) => a[0]).filter((e) => e.id === 'push' && e.level === helper.log().ERROR);
+      assert.strictEqual(logged.length, 1, JSON.stringify(logged));
+      sandbox.clearRequests();
+      // Every message fails with the configuration error, so Catch nodes see it; nothing reaches Magento.
+      const failed = await new Promise((resolve) => {
+        // (the helper reports the constructor's own node.error as a call too: wait for the message's)
+        const onError = (call) => {
+          if (call.args[1] && call.args[1].failure) { node.removeListener('call:error', onError); resolve(call.args[1]); }
+        };
+        node.on('call:error', onError);
+        node.receive({ payload: { sku: 'ERP-CFG-1', name: 'Cfg', price: 1 } });
+      });
+      assert.strictEqual(failed.failure.field, field);
+      assert.strictEqual(failed.failure.errorClass, 'validation');
+      assert.strictEqual(recorded(sandbox).length, 0);
+      void send;
+      await helper.unload();
+    }
+  });
 });

@@ -2,6 +2,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const http = require('http');
+const net = require('net');
 const os = require('os');
 const path = require('path');
 const sinon = require('sinon');
@@ -107,10 +108,10 @@ describe('magento-webhook-in node', function () {
     };
   }
 
-  function post(body, headers = {}, pathName = '/magento/orders') {
+  function post(body, headers = {}, pathName = '/magento/orders', { to = port, method = 'POST' } = {}) {
     const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: pathName, method: 'POST',
+      const req = http.request({ host: '127.0.0.1', port: to, path: pathName, method,
         headers: { 'Content-Type': 'application/json', 'Content-Length': raw.length, ...headers } }, (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -401,5 +402,122 @@ describe('magento-webhook-in node', function () {
     msg.res._res.status(201).json({ ok: true });
     const res = await pending;
     assert.strictEqual(res.status, 201);
+  });
+  describe('on a port of its own', function () {
+    /** A loopback port nobody listens on now. */
+    function freePort() {
+      return new Promise((resolve, reject) => {
+        const probe = net.createServer();
+        probe.once('error', reject);
+        probe.listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+      });
+    }
+    /** Resolves once the node reported `key` (its listen status or error) through RED._. */
+    function reportedKey(key, subs = () => true) {
+      return new Promise((resolve) => {
+        const look = () => {
+          const found = reported.find((r) => r.key === key && subs(r.subs || {}));
+          if (found) resolve(found.subs);
+          else setImmediate(look);
+        };
+        look();
+      });
+    }
+    const errorsOf = (id) => helper.log().args.map((a) => a[0]).filter((e) => e.id === id && e.level === helper.log().ERROR);
+    let own;
+    beforeEach(async () => {
+      reported.length = 0;
+      own = await freePort();
+    });
+
+    it('serves its path on that port without Node-RED\'s HTTP stack: 200 and the event, 404 elsewhere, 405 for GET', async () => {
+      const n = await load({ listen: 'port', port: String(own), host: '127.0.0.1' });
+      const { address, path: shown } = await reportedKey('magento-webhook-in.status.listening-port');
+      assert.strictEqual(address, `127.0.0.1:${own}`);
+      assert.strictEqual(shown, '/magento/orders');
+      const ev = signed(ORDER, { delivery: 'own-1' });
+      const res = await post(ev.raw, ev.headers, '/magento/orders', { to: own });
+      assert.strictEqual(res.status, 200, JSON.stringify(res.body));
+      assert.strictEqual(res.body.status, 'accepted');
+      const [msg] = await n.until(1);
+      assert.deepStrictEqual(msg.payload, ORDER);
+      assert.strictEqual(msg.deliveryId, 'own-1');
+      // The same request again: a duplicate, answered on the own port too.
+      assert.strictEqual((await post(ev.raw, ev.headers, '/magento/orders?x=1', { to: own })).body.status, 'duplicate');
+      const forged = await post(ev.raw, { ...ev.headers, 'X-Magento-Signature': 'ab'.repeat(32) }, '/magento/orders', { to: own });
+      assert.strictEqual(forged.status, 401);
+      const elsewhere = await post(ev.raw, ev.headers, '/magento/other', { to: own });
+      assert.strictEqual(elsewhere.status, 404);
+      assert.strictEqual(elsewhere.body.error, 'not-found');
+      const get = await post('', {}, '/magento/orders', { to: own, method: 'GET' });
+      assert.strictEqual(get.status, 405);
+      assert.strictEqual(get.headers.allow, 'POST');
+      // Not on Node-RED's server: the route is not there.
+      assert.strictEqual((await post(ev.raw, ev.headers)).status, 404);
+      assert.strictEqual(n.messages.length, 1);
+    });
+
+    it('shares a port between nodes with different paths, refuses a second node on the same path, and frees the port on close', async () => {
+      const flow = [
+        { id: 'tab', type: 'tab' },
+        { id: 'a', type: 'magento-webhook-in', z: 'tab', url: '/orders/a', listen: 'port', port: String(own), respond: 'accept', storeKind: 'memory', wires: [['out']] },
+        { id: 'b', type: 'magento-webhook-in', z: 'tab', url: '/orders/b', listen: 'port', port: String(own), respond: 'accept', storeKind: 'memory', wires: [['out']] },
+        { id: 'c', type: 'magento-webhook-in', z: 'tab', url: '/orders/a', listen: 'port', port: String(own), respond: 'accept', storeKind: 'memory', wires: [['out']] },
+        { id: 'out', type: 'helper', z: 'tab' },
+      ];
+      await helper.load([webhookModule, takerModule], flow, { a: { secret: SECRET }, b: { secret: SECRET }, c: { secret: SECRET } });
+      const refused = await reportedKey('magento-webhook-in.errors.listen');
+      assert.match(refused.reason, /\/orders\/a on 0\.0\.0\.0:\d+ is served by another webhook-in node already/);
+      await reportedKey('magento-webhook-in.status.listening-port', (s) => s.path === '/orders/b');
+      await reportedKey('magento-webhook-in.status.listening-port', (s) => s.path === '/orders/a');
+      assert.deepStrictEqual([errorsOf('a').length, errorsOf('b').length, errorsOf('c').length], [0, 0, 1], 'only the third node failed');
+      const out = helper.getNode('out');
+      const seen = [];
+      out.on('input', (msg) => seen.push(msg.deliveryId));
+      for (const [where, delivery] of [['/orders/a', 'to-a'], ['/orders/b', 'to-b']]) {
+        const ev = signed({ ...ORDER, increment_id: delivery }, { delivery });
+        const res = await post(ev.raw, ev.headers, where, { to: own });
+        assert.strictEqual(res.status, 200, `${where}: ${JSON.stringify(res.body)}`);
+      }
+      assert.deepStrictEqual(seen.sort(), ['to-a', 'to-b']);
+
+      await helper.unload();
+      // The last node closed the server: the port can be taken again at once.
+      const again = net.createServer();
+      await new Promise((resolve, reject) => { again.once('error', reject); again.listen(own, resolve); });
+      await new Promise((r) => again.close(r));
+    });
+
+    it('reports a port another program holds as a red status and an error naming the address', async () => {
+      const squatter = net.createServer();
+      await new Promise((r) => squatter.listen(own, '127.0.0.1', r));
+      try {
+        const n = await load({ listen: 'port', port: String(own), host: '127.0.0.1' });
+        const { reason } = await reportedKey('magento-webhook-in.errors.listen');
+        assert.strictEqual(reason, `127.0.0.1:${own} is in use by another program or server`);
+        assert.deepStrictEqual(errorsOf('hook').map((e) => e.msg), ['magento-webhook-in.errors.listen']);
+        assert.ok(reported.some((r) => r.key === 'magento-webhook-in.status.listen-error'));
+        assert.strictEqual(n.messages.length, 0);
+      } finally {
+        await new Promise((r) => squatter.close(r));
+      }
+    });
+
+    for (const [config, field, reason] of [
+      [{ listen: 'port', port: '' }, 'port', /is required when listening on a port of its own/],
+      [{ listen: 'port', port: '70000' }, 'port', /from 1 to 65535 \(got 70000\)/],
+      [{ listen: 'port', port: '80.5' }, 'port', /whole number/],
+      [{ listen: 'port', port: '8081', host: 'bad host' }, 'host', /"bad host" is not a host name or IP address/],
+      [{ listen: 'port', port: '8081', respond: 'flow' }, 'respond', /an http response node can only answer requests that came through Node-RED's HTTP server/],
+    ]) {
+      it(`refuses ${JSON.stringify(config)} naming ${field}`, async () => {
+        const n = await load(config);
+        assert.deepStrictEqual(errorsOf('hook').map((e) => e.msg), ['magento-webhook-in.errors.config']);
+        const got = reported.find((r) => r.key === 'magento-webhook-in.errors.config').subs.reason;
+        assert.ok(got.startsWith(`${field}: `), got);
+        assert.match(got, reason);
+        assert.strictEqual(n.messages.length, 0);
+      });
+    }
   });
 });

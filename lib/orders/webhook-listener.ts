@@ -1,0 +1,194 @@
+/**
+ * Webhook endpoints on a port of their own: a plain Node HTTP server per host and port, shared by every
+ * endpoint (path) opened on it, outside Node-RED's Express stack.
+ *
+ * Node-RED's HTTP server runs its editor's and the http nodes' middleware for every request (body parsers,
+ * CORS, admin routes, httpNodeMiddleware); a webhook endpoint needs none of it — it reads its own raw body and
+ * is authenticated by its signature — and on its own port it can be exposed to the senders without exposing
+ * the editor. Requests to a path no endpoint serves get 404, other methods than POST 405, both as JSON.
+ *
+ *   const route = await webhookListeners.open({ port: 8081 }, '/magento/orders', (req, res) => ...);
+ *   ...
+ *   await route.close(); // the server closes with its last route (keep-alive connections included)
+ */
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'http';
+
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface ListenAddress {
+  /** Interface to listen on; empty: every interface (Node's default). */
+  host?: string;
+  port: number;
+}
+
+export interface OpenWebhookRoute {
+  /** Where the server listens, e.g. `0.0.0.0:8081` or `127.0.0.1:8081`. */
+  readonly address: string;
+  /** Removes the route; the server closes (and drops its idle connections) when it was the last one. */
+  close(): Promise<void>;
+}
+
+/** A path served by another endpoint on the same port, or a port the server cannot listen on. */
+export class WebhookListenError extends Error {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+    this.name = 'WebhookListenError';
+  }
+}
+
+/** Slow senders are cut off: headers within 20 s, the whole request within 60 s. */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+/** How long a closing server lets requests in progress finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 2_000;
+
+interface Listener {
+  server: Server;
+  routes: Map<string, WebhookHandler>;
+  /** Settles once the server listens (or failed to). */
+  listening: Promise<void>;
+  address: string;
+  /** Requests being answered: told to close their connection when the server closes. */
+  inFlight: Set<ServerResponse>;
+  closing: boolean;
+}
+
+function normalizePath(p: string): string {
+  return p.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+}
+
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return normalizePath(q < 0 ? u : u.slice(0, q));
+}
+
+function answer(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function keyOf(where: ListenAddress): string {
+  return `${where.host ?? ''}|${where.port}`;
+}
+
+function listenMessage(err: NodeJS.ErrnoException, address: string): string {
+  if (err.code === 'EADDRINUSE') return `${address} is in use by another program or server`;
+  if (err.code === 'EACCES') return `no permission to listen on ${address} (ports below 1024 need privileges)`;
+  if (err.code === 'EADDRNOTAVAIL') return `${address}: this machine has no such address`;
+  return `cannot listen on ${address}: ${err.message}`;
+}
+
+export class WebhookListeners {
+  private readonly listeners = new Map<string, Listener>();
+  /** Servers still closing, by key: a new listener on the same address waits for the port to be free. */
+  private readonly closing = new Map<string, Promise<void>>();
+
+  async open(where: ListenAddress, path: string, handler: WebhookHandler): Promise<OpenWebhookRoute> {
+    if (!Number.isInteger(where.port) || where.port < 1 || where.port > 65535) throw new WebhookListenError(`port must be a whole number from 1 to 65535 (got ${where.port})`);
+    const key = keyOf(where);
+    const route = normalizePath(path);
+    await this.closing.get(key);
+    let listener = this.listeners.get(key);
+    if (!listener) {
+      listener = this.start(where);
+      this.listeners.set(key, listener);
+    }
+    if (listener.routes.has(route)) throw new WebhookListenError(`${route} on ${listener.address} is served by another webhook-in node already`, 'EROUTEINUSE');
+    listener.routes.set(route, handler);
+    try {
+      await listener.listening;
+    } catch (err) {
+      listener.routes.delete(route);
+      throw err;
+    }
+    const owner = listener;
+    let closed = false;
+    return {
+      address: owner.address,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (owner.routes.get(route) === handler) owner.routes.delete(route);
+        if (owner.routes.size === 0 && this.listeners.get(key) === owner) await this.stop(key, owner);
+      },
+    };
+  }
+
+  private start(where: ListenAddress): Listener {
+    const routes = new Map<string, WebhookHandler>();
+    const address = `${where.host || '0.0.0.0'}:${where.port}`;
+    const inFlight = new Set<ServerResponse>();
+    const listener: Listener = { server: undefined as unknown as Server, routes, listening: Promise.resolve(), address, inFlight, closing: false };
+    const server = http.createServer((req, res) => {
+      if (listener.closing) {
+        // A keep-alive connection's next request after the last route went (a redeploy): come back shortly.
+        res.shouldKeepAlive = false;
+        req.resume();
+        answer(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
+        return;
+      }
+      // The request line's path as sent, when it needs no clean-up (no query, no double or trailing slash).
+      const handler = routes.get(req.url ?? '/') ?? routes.get(pathOf(req.url));
+      if (!handler) {
+        req.resume();
+        answer(res, 404, { error: 'not-found', message: `No webhook endpoint at ${pathOf(req.url)}` });
+        return;
+      }
+      if (req.method !== 'POST') {
+        req.resume();
+        answer(res, 405, { error: 'method-not-allowed', message: 'Webhook endpoints take POST' }, { Allow: 'POST' });
+        return;
+      }
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+      handler(req, res);
+    });
+    listener.server = server;
+    server.headersTimeout = HEADERS_TIMEOUT_MS;
+    server.requestTimeout = REQUEST_TIMEOUT_MS;
+    const listening = new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        if (this.listeners.get(keyOf(where))?.server === server) this.listeners.delete(keyOf(where));
+        reject(new WebhookListenError(listenMessage(err, address), err.code));
+      };
+      server.once('error', onError);
+      server.listen(where.port, where.host || undefined, () => {
+        server.removeListener('error', onError);
+        // A listening server's own errors (accept failing for want of file descriptors) must not take the
+        // Node-RED process down as an unhandled 'error' event; its connections report theirs themselves.
+        server.on('error', () => undefined);
+        resolve();
+      });
+    });
+    // Every route waiting on it sees the failure; nobody is left with an unhandled rejection.
+    listening.catch(() => undefined);
+    listener.listening = listening;
+    return listener;
+  }
+
+  private stop(key: string, listener: Listener): Promise<void> {
+    this.listeners.delete(key);
+    listener.closing = true;
+    // Answers still to be written end their connection instead of keeping it alive.
+    for (const res of listener.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    const closed = new Promise<void>((resolve) => {
+      if (!listener.server.listening) return resolve();
+      // Idle keep-alive connections go now; a request being answered gets a short grace to finish.
+      const cut = setTimeout(() => listener.server.closeAllConnections(), CLOSE_GRACE_MS);
+      listener.server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      listener.server.closeIdleConnections();
+    }).finally(() => {
+      if (this.closing.get(key) === closed) this.closing.delete(key);
+    });
+    this.closing.set(key, closed);
+    return closed;
+  }
+}
+
+/** The one registry of the Node-RED process: endpoints of several nodes share a port. */
+export const webhookListeners = new WebhookListeners();

@@ -1,0 +1,74 @@
+'use strict';
+// webhook-in's own server: one plain HTTP server per address shared by routes, closed with the last one.
+const assert = require('assert');
+const http = require('http');
+const net = require('net');
+const { WebhookListeners } = require('../../dist/lib/orders/webhook-listener');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
+  });
+}
+
+function request(port, path, { agent } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+const ok = (name) => (req, res) => { req.resume(); req.on('end', () => res.end(name)); };
+
+describe('orders: webhook listeners on a port of their own', function () {
+  let listeners;
+  let port;
+  beforeEach(async () => {
+    listeners = new WebhookListeners();
+    port = await freePort();
+  });
+
+  it('a route opened again while its server is still closing (a redeploy) waits for the port and serves', async () => {
+    const agent = new http.Agent({ keepAlive: true });
+    const first = await listeners.open({ host: '127.0.0.1', port }, '/hook', ok('first'));
+    assert.strictEqual((await request(port, '/hook', { agent })).text, 'first');
+    // The keep-alive connection is idle now; closing drops it and frees the port for the new server.
+    const closing = first.close();
+    const second = await listeners.open({ host: '127.0.0.1', port }, '/hook', ok('second'));
+    await closing;
+    agent.destroy();
+    assert.strictEqual((await request(port, '/hook')).text, 'second');
+    await second.close();
+  });
+
+  it('lets a request in progress finish when its server closes', async () => {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    let arrived;
+    const arrival = new Promise((r) => { arrived = r; });
+    const route = await listeners.open({ host: '127.0.0.1', port }, '/slow', (req, res) => {
+      req.resume();
+      arrived();
+      held.then(() => res.end('finished'));
+    });
+    const pending = request(port, '/slow');
+    await arrival;
+    // Closed while the request is being answered: the answer still goes out, then the server closes.
+    const closed = route.close();
+    release();
+    assert.deepStrictEqual(await pending, { status: 200, text: 'finished' });
+    await closed;
+  });
+
+  it('refuses a port out of range before listening', async () => {
+    await assert.rejects(listeners.open({ port: 0 }, '/x', ok('x')), /port must be a whole number from 1 to 65535 \(got 0\)/);
+    await assert.rejects(listeners.open({ port: 65536 }, '/x', ok('x')), /got 65536/);
+  });
+});
