@@ -3,7 +3,7 @@
  * SIGKILL. The entry is one JSON document; the columns beside it are what the queue searches by.
  * `put` is one statement, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
  */
-import { canonicalJson, checkStoreName } from './json';
+import { checkStoreName } from './json';
 import { byFirstFailure, checkEntry, listStates, listWindow } from './queue-rules';
 import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
@@ -30,9 +30,10 @@ const SQL = {
       OR (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) < ?6`,
   // The same for every call queued together (rows [id, state, nextAttemptAt, firstFailedAt, entry] as a JSON
   // array in ?1, see BatchStatement), only while all of them fit: the capacity is counted once, before any is
-  // written. A row left out (the queue nearly full) is tried again on its own with upsertBounded.
+  // written. A row left out (the queue nearly full) is tried again on its own with upsertBounded. The entry is
+  // an object inside the array, stored as its JSON text (`->`): serialised once, not as a string in a string.
   upsertBoundedRows: `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value -> 4 FROM json_each(?1)
     WHERE (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) + json_array_length(?1) <= ?2
     RETURNING id`,
   delRows: 'DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1)) RETURNING id',
@@ -43,10 +44,14 @@ const SQL = {
 };
 
 async function write(sql: SqlRunner, e: QueueEntry): Promise<void> {
-  await sql.run(SQL.upsert, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e)]);
+  await sql.run(SQL.upsert, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, JSON.stringify(e)]);
 }
 
-type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: string];
+/**
+ * The entry as the row's last element. Entries are plain JSON documents read back whole (never compared
+ * as text), so they are written as JSON.stringify gives them: no canonical key order needed.
+ */
+type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: QueueEntry];
 
 /** Puts bounded by one capacity (one batch statement per bound). */
 function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
@@ -92,12 +97,12 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
       return true;
     }
     const e = entry;
-    const row: PutRow = [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, canonicalJson(e)];
+    const row: PutRow = [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
     let statement = this.boundedPuts.get(maxLive);
     if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
     if (await this.db.batch(statement, row, e.id)) return true;
     // The capacity left fewer places than rows in the batch: this one on its own, counted exactly.
-    return (await this.db.run(SQL.upsertBounded, [...row, maxLive])).changes > 0;
+    return (await this.db.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, JSON.stringify(e), maxLive])).changes > 0;
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {

@@ -37,6 +37,17 @@ describe('stores: retry queue store', function () {
         assert.deepStrictEqual(back, entry('e1'));
       });
 
+      it('keeps awkward text and numbers exactly, through the bounded (batched) write and the plain one', async function () {
+        const message = {
+          payload: { body: '{"a":"b \\"quoted\\"","n":1}', text: 'Gr\u00fc\u00dfe \u2028 \ud83d\ude00 \\ / \t\n', big: 9007199254740991, tiny: 1e-7, neg: -0.5, nil: null, nested: [[], {}, [1, [2]]] },
+          topic: 'odd',
+        };
+        // Several at once: the bounded writes share one batch statement.
+        await Promise.all(['b1', 'b2', 'b3'].map((id) => store.put(entry(id, { message }), 100)));
+        await store.put(entry('p1', { message }));
+        for (const id of ['b1', 'b2', 'b3', 'p1']) assert.deepStrictEqual(await store.get(id), entry(id, { message }), id);
+      });
+
       it('claims due entries once, in due order, and marks them in flight', async function () {
         const t = 1_700_000_000_000;
         await store.put(entry('e1', { nextAttemptAt: t + 300 }));
