@@ -23,7 +23,8 @@ export function messageProperty(msg: Readonly<Record<string, unknown>>, property
 
 /**
  * The call a message asks for: `msg.erpPath` (when set) instead of the configured path, `msg.idempotencyKey`
- * (required while a key header is set), the body at `msg.<bodyProperty>` (required for POST, PUT and PATCH).
+ * (required while a key header is set), the body at `msg.<bodyProperty>` (required for POST, PUT and PATCH; sent with
+ * DELETE when there is one; never with GET).
  * Throws a ValidationError with `field` = the message property at fault (`msg.erpPath`, `msg.idempotencyKey`,
  * `msg.<bodyProperty>`). Whether the body has a JSON form is the client's check, as it serialises it once.
  */
@@ -39,6 +40,8 @@ export function requestFromMessage(settings: ErpMessageSettings, msg: Readonly<R
       `is missing: a ${settings.method} needs a body (set the node's Body property or put the data there)`,
     );
   }
-  if (body !== undefined) request.body = body;
+  // A GET carries no body (as with core http request, whose GET never sends msg.payload): an inject's
+  // timestamp in msg.payload must not become a body some servers and proxies refuse.
+  if (body !== undefined && settings.method !== 'GET') request.body = body;
   return request;
 }

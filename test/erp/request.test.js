@@ -163,6 +163,9 @@ describe('ERP client (lib/erp)', function () {
       assert.deepStrictEqual(requestFromMessage(get, { erpPath: '/orders/7', idempotencyKey: { ignored: true } }), { method: 'GET', path: '/orders/7' });
       const del = erpSettingsFromConfig({ url: 'http://x', method: 'DELETE', path: '/orders/7' }, {});
       assert.deepStrictEqual(requestFromMessage(del, { idempotencyKey: 'k' }), { method: 'DELETE', path: '/orders/7', idempotencyKey: 'k' });
+      // A GET never carries msg.payload (an inject's timestamp); a DELETE sends one when there is one.
+      assert.deepStrictEqual(requestFromMessage(get, { erpPath: '/orders/7', payload: 1765100000000 }), { method: 'GET', path: '/orders/7' });
+      assert.deepStrictEqual(requestFromMessage(del, { idempotencyKey: 'k', payload: { reason: 'cancelled' } }).body, { reason: 'cancelled' });
     });
 
     it('names the field and the reason of each refused message, path first, then key, then body', function () {
