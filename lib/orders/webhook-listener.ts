@@ -12,18 +12,33 @@
  *   await route.close(); // the server closes with its last route (keep-alive connections included)
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'http';
+import https from 'https';
 
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** HTTPS: the server's certificate chain and private key (PEM), as Node-RED's TLS configuration node holds them. */
+export interface ListenTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+  passphrase?: string;
+  /** Which configuration this is (the tls-config node's id): endpoints share a port only under the same one. */
+  id: string;
+}
 
 export interface ListenAddress {
   /** Interface to listen on; empty: every interface (Node's default). */
   host?: string;
   port: number;
+  /** HTTPS with this certificate; absent: plain HTTP. */
+  tls?: ListenTls;
 }
 
 export interface OpenWebhookRoute {
   /** Where the server listens, e.g. `0.0.0.0:8081` or `127.0.0.1:8081`. */
   readonly address: string;
+  /** Served over HTTPS. */
+  readonly secure: boolean;
   /** Removes the route; the server closes (and drops its idle connections) when it was the last one. */
   close(): Promise<void>;
 }
@@ -51,6 +66,8 @@ interface Listener {
   /** Requests being answered: told to close their connection when the server closes. */
   inFlight: Set<ServerResponse>;
   closing: boolean;
+  /** The TLS configuration it serves under (undefined: plain HTTP). */
+  tlsId?: string;
 }
 
 function normalizePath(p: string): string {
@@ -95,6 +112,9 @@ export class WebhookListeners {
       listener = this.start(where);
       this.listeners.set(key, listener);
     }
+    if (listener.tlsId !== where.tls?.id) {
+      throw new WebhookListenError(`${listener.address} already serves ${listener.tlsId === undefined ? 'plain HTTP' : 'HTTPS under another TLS configuration'}: endpoints share a port only with the same TLS setting`, 'ETLSMISMATCH');
+    }
     if (listener.routes.has(route)) throw new WebhookListenError(`${route} on ${listener.address} is served by another webhook-in node already`, 'EROUTEINUSE');
     listener.routes.set(route, handler);
     try {
@@ -107,6 +127,7 @@ export class WebhookListeners {
     let closed = false;
     return {
       address: owner.address,
+      secure: owner.tlsId !== undefined,
       close: async () => {
         if (closed) return;
         closed = true;
@@ -120,8 +141,8 @@ export class WebhookListeners {
     const routes = new Map<string, WebhookHandler>();
     const address = `${where.host || '0.0.0.0'}:${where.port}`;
     const inFlight = new Set<ServerResponse>();
-    const listener: Listener = { server: undefined as unknown as Server, routes, listening: Promise.resolve(), address, inFlight, closing: false };
-    const server = http.createServer((req, res) => {
+    const listener: Listener = { server: undefined as unknown as Server, routes, listening: Promise.resolve(), address, inFlight, closing: false, tlsId: where.tls?.id };
+    const serve = (req: IncomingMessage, res: ServerResponse): void => {
       if (listener.closing) {
         // A keep-alive connection's next request after the last route went (a redeploy): come back shortly.
         res.shouldKeepAlive = false;
@@ -144,7 +165,21 @@ export class WebhookListeners {
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
       handler(req, res);
-    });
+    };
+    let server: Server;
+    try {
+      server = where.tls
+        ? https.createServer({ cert: where.tls.cert, key: where.tls.key, ca: where.tls.ca, passphrase: where.tls.passphrase }, serve)
+        : http.createServer(serve);
+    } catch (err) {
+      // A key that does not match the certificate, a wrong passphrase, text that is not PEM (OpenSSL's
+      // reason names none of the key's content).
+      listener.server = http.createServer();
+      listener.listening = Promise.reject(new WebhookListenError(`the TLS certificate or key cannot be used (${(err as Error).message})`, 'ETLS'));
+      listener.listening.catch(() => undefined);
+      queueMicrotask(() => { if (this.listeners.get(keyOf(where)) === listener) this.listeners.delete(keyOf(where)); });
+      return listener;
+    }
     listener.server = server;
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = REQUEST_TIMEOUT_MS;

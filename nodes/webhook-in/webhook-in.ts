@@ -16,7 +16,7 @@ import {
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
   storeKindOf, verifyWebhook, webhookListeners,
 } from '../../lib/orders';
-import type { JournaledEvent, ListenAddress, OpenWebhookRoute } from '../../lib/orders';
+import type { JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
 import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
 
 interface WebhookInConfig {
@@ -37,6 +37,8 @@ interface WebhookInConfig {
   listen?: 'node-red' | 'port';
   port?: number | string;
   host?: string;
+  /** On its own port: a Node-RED TLS configuration node (id) for HTTPS; empty: plain HTTP. */
+  tls?: string;
   maxJournal?: number | string;
   storeKind?: string;
   redisUrl?: string;
@@ -53,8 +55,19 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 /** A host name, an IPv4 address or an IPv6 address (without brackets). */
 const HOST = /^[A-Za-z0-9.:_-]+$/;
 
+/** The certificate and key of the TLS configuration node `id` (core tls-config), for the own port's HTTPS. */
+function tlsOf(RED: any, id: string): ListenTls {
+  const tlsNode = RED.nodes.getNode(id);
+  if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') throw new ValidationError('tls', 'the TLS configuration node is missing (deleted, or not deployed)');
+  const options = tlsNode.addTLSOptions({}) as { cert?: string | Buffer; key?: string | Buffer; ca?: string | Buffer; passphrase?: string };
+  if (tlsNode.valid === false || !options.cert || !options.key) {
+    throw new ValidationError('tls', 'the TLS configuration has no certificate and private key (a server needs both), or could not read them');
+  }
+  return { id, cert: options.cert, key: options.key, ca: options.ca || undefined, passphrase: options.passphrase || undefined };
+}
+
 /** The port and interface of a node listening on its own port. */
-function ownAddressOf(config: WebhookInConfig, respondInFlow: boolean): ListenAddress {
+function ownAddressOf(RED: any, config: WebhookInConfig, respondInFlow: boolean): ListenAddress {
   if (respondInFlow) {
     throw new ValidationError('respond', 'an http response node can only answer requests that came through Node-RED\'s HTTP server: listen there, or let this node answer');
   }
@@ -64,7 +77,8 @@ function ownAddressOf(config: WebhookInConfig, respondInFlow: boolean): ListenAd
   if (port > 65535) throw new ValidationError('port', `must be a whole number from 1 to 65535 (got ${raw})`);
   const host = String(config.host ?? '').trim();
   if (host && !HOST.test(host)) throw new ValidationError('host', `"${host}" is not a host name or IP address`);
-  return { port, host: host || undefined };
+  const tls = config.tls ? tlsOf(RED, config.tls) : undefined;
+  return { port, host: host || undefined, tls };
 }
 
 /**
@@ -138,7 +152,7 @@ export = function (RED: any) {
     let ownAddress: ListenAddress | undefined;
 
     try {
-      if (config.listen === 'port') ownAddress = ownAddressOf(config, respondInFlow);
+      if (config.listen === 'port') ownAddress = ownAddressOf(RED, config, respondInFlow);
       else if (RED.settings?.httpNodeRoot === false) throw new ValidationError('url', RED._('magento-webhook-in.errors.http-disabled'));
       path = String(config.url ?? '').trim();
       if (!path) throw new ValidationError('url', RED._('magento-webhook-in.errors.no-url'));
@@ -287,7 +301,7 @@ export = function (RED: any) {
     function listenOnOwnPort(where: ListenAddress): () => Promise<void> {
       node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.starting') });
       const opened: Promise<OpenWebhookRoute | undefined> = webhookListeners.open(where, path, route).then((own) => {
-        if (!closed) node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening-port', { address: own.address, path }) });
+        if (!closed) node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening-port', { address: `${own.secure ? 'https' : 'http'}://${own.address}`, path }) });
         return own;
       }, (err: Error) => {
         if (!closed) {

@@ -241,6 +241,13 @@ describe('Node-RED editor in Chromium', function () {
       await page.selectOption('#node-input-listen', 'port');
       await portRow.waitFor({ state: 'visible' });
       assert.ok(await page.locator('#node-input-host').isVisible());
+      // HTTPS: the TLS configuration row shows only while ticked.
+      const tlsRow = page.locator('.magento-webhook-in-tls');
+      assert.strictEqual(await tlsRow.isVisible(), false);
+      await page.check('#node-input-usetls');
+      await tlsRow.waitFor({ state: 'visible' });
+      await page.uncheck('#node-input-usetls');
+      await tlsRow.waitFor({ state: 'hidden' });
       // Empty port: refused while editing and after Done, with the reason.
       await page.waitForSelector('#node-input-port.input-error');
       assert.match(await E.fieldTooltip(page, '#node-input-port'), /a whole number from 1 to 65535/);

@@ -2,6 +2,8 @@
 const assert = require('assert');
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
+const { execFileSync } = require('child_process');
 const net = require('net');
 const os = require('os');
 const path = require('path');
@@ -9,6 +11,8 @@ const sinon = require('sinon');
 const helper = require('node-red-node-test-helper');
 const express = require('express');
 const webhookIn = require('../../dist/nodes/webhook-in/webhook-in.js');
+// Node-RED's own TLS configuration node (core), for webhook-in's HTTPS on its own port.
+const tlsModule = require('@node-red/nodes/core/network/05-tls.js');
 const { computeSignature } = require('../../dist/lib/orders');
 const { SqliteRetryQueueStore } = require('../../dist/lib/stores/sqlite-queue');
 const realHooks = require('@node-red/util').hooks;
@@ -433,7 +437,7 @@ describe('magento-webhook-in node', function () {
     it('serves its path on that port without Node-RED\'s HTTP stack: 200 and the event, 404 elsewhere, 405 for GET', async () => {
       const n = await load({ listen: 'port', port: String(own), host: '127.0.0.1' });
       const { address, path: shown } = await reportedKey('magento-webhook-in.status.listening-port');
-      assert.strictEqual(address, `127.0.0.1:${own}`);
+      assert.strictEqual(address, `http://127.0.0.1:${own}`);
       assert.strictEqual(shown, '/magento/orders');
       const ev = signed(ORDER, { delivery: 'own-1' });
       const res = await post(ev.raw, ev.headers, '/magento/orders', { to: own });
@@ -486,6 +490,56 @@ describe('magento-webhook-in node', function () {
       const again = net.createServer();
       await new Promise((resolve, reject) => { again.once('error', reject); again.listen(own, resolve); });
       await new Promise((r) => again.close(r));
+    });
+
+    it('serves HTTPS with the certificate of a TLS configuration node; a plain endpoint cannot share that port', async () => {
+      // A throw-away self-signed certificate for 127.0.0.1 (openssl, as .ci/run installs it).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-tls-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+      const key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
+      fs.rmSync(dir, { recursive: true, force: true });
+      const flow = [
+        { id: 'tab', type: 'tab' },
+        { id: 'cert', type: 'tls-config', name: 'webhook certificate', cert: '', key: '', ca: '', verifyservercert: true },
+        { id: 'secure', type: 'magento-webhook-in', z: 'tab', url: '/secure', listen: 'port', port: String(own), host: '127.0.0.1', tls: 'cert', respond: 'accept', storeKind: 'memory', wires: [['out']] },
+        { id: 'plain', type: 'magento-webhook-in', z: 'tab', url: '/plain', listen: 'port', port: String(own), host: '127.0.0.1', respond: 'accept', storeKind: 'memory', wires: [['out']] },
+        { id: 'out', type: 'helper', z: 'tab' },
+      ];
+      await helper.load([tlsModule, webhookModule, takerModule], flow, { cert: { certdata: cert, keydata: key }, secure: { secret: SECRET }, plain: { secret: SECRET } });
+      const { address } = await reportedKey('magento-webhook-in.status.listening-port');
+      assert.strictEqual(address, `https://127.0.0.1:${own}`);
+      const { reason } = await reportedKey('magento-webhook-in.errors.listen');
+      assert.match(reason, /already serves HTTPS under another TLS configuration/);
+      const got = [];
+      helper.getNode('out').on('input', (msg) => got.push(msg.deliveryId));
+      const ev = signed(ORDER, { delivery: 'tls-1' });
+      const res = await new Promise((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port: own, path: '/secure', method: 'POST', ca: cert,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': ev.raw.length, ...ev.headers } }, (r) => {
+          let text = '';
+          r.on('data', (c) => { text += c; });
+          r.on('end', () => resolve({ status: r.statusCode, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(ev.raw);
+      });
+      assert.deepStrictEqual([res.status, res.body.status], [200, 'accepted']);
+      assert.deepStrictEqual(got, ['tls-1']);
+      // Plain HTTP on that port gets no answer from it.
+      await assert.rejects(post(ev.raw, ev.headers, '/secure', { to: own }));
+    });
+
+    it('refuses a TLS configuration without a certificate and key, naming tls', async () => {
+      const flow = [
+        { id: 'tab', type: 'tab' },
+        { id: 'empty', type: 'tls-config', cert: '', key: '', ca: '', verifyservercert: true },
+        { id: 'hook', type: 'magento-webhook-in', z: 'tab', url: '/secure', listen: 'port', port: String(own), tls: 'empty', respond: 'accept', storeKind: 'memory', wires: [[]] },
+      ];
+      await helper.load([tlsModule, webhookModule], flow, { hook: { secret: SECRET } });
+      const got = reported.find((r) => r.key === 'magento-webhook-in.errors.config').subs.reason;
+      assert.match(got, /^tls: the TLS configuration has no certificate and private key/);
     });
 
     it('reports a port another program holds as a red status and an error naming the address', async () => {

@@ -67,6 +67,14 @@ describe('orders: webhook listeners on a port of their own', function () {
     await closed;
   });
 
+  it('a certificate or key that cannot be used is refused with the reason, and leaves the port free', async () => {
+    await assert.rejects(listeners.open({ host: '127.0.0.1', port, tls: { id: 'bad', cert: 'not a certificate', key: 'not a key' } }, '/hook', ok('x')),
+      (err) => err.name === 'WebhookListenError' && /^the TLS certificate or key cannot be used \(/.test(err.message) && !/not a key/.test(err.message));
+    const plain = await listeners.open({ host: '127.0.0.1', port }, '/hook', ok('plain'));
+    assert.strictEqual((await request(port, '/hook')).text, 'plain');
+    await plain.close();
+  });
+
   it('refuses a port out of range before listening', async () => {
     await assert.rejects(listeners.open({ port: 0 }, '/x', ok('x')), /port must be a whole number from 1 to 65535 \(got 0\)/);
     await assert.rejects(listeners.open({ port: 65536 }, '/x', ok('x')), /got 65536/);
