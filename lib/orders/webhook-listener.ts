@@ -227,3 +227,53 @@ export class WebhookListeners {
 
 /** The one registry of the Node-RED process: endpoints of several nodes share a port. */
 export const webhookListeners = new WebhookListeners();
+
+export interface OpenWhenFreeOptions {
+  /** How long to wait before trying a port in use again. */
+  retryMs: number;
+  /** Each time the port was found in use (`attempt` 1 first). */
+  onWaiting?: (err: WebhookListenError, attempt: number) => void;
+  listeners?: WebhookListeners;
+}
+
+export interface PendingWebhookRoute {
+  /** The route once open; undefined when cancelled first. Rejects on any failure but a port in use. */
+  readonly opened: Promise<OpenWebhookRoute | undefined>;
+  /** Stops trying (a route already open is still the caller's to close, through `opened`). */
+  cancel(): void;
+}
+
+/**
+ * `open`, trying again every `retryMs` while another program holds the port (EADDRINUSE): a webhook
+ * endpoint then comes up by itself once the port is free (an older process still stopping, say), instead
+ * of staying down until the next deploy. Any other failure is final.
+ */
+export function openWhenFree(where: ListenAddress, path: string, handler: WebhookHandler, options: OpenWhenFreeOptions): PendingWebhookRoute {
+  const listeners = options.listeners ?? webhookListeners;
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const opened = (async (): Promise<OpenWebhookRoute | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      if (cancelled) return undefined;
+      try {
+        return await listeners.open(where, path, handler);
+      } catch (err) {
+        if (!(err instanceof WebhookListenError) || err.code !== 'EADDRINUSE' || cancelled) throw err;
+        options.onWaiting?.(err, attempt);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, options.retryMs);
+        });
+      }
+    }
+  })();
+  return {
+    opened,
+    cancel: () => {
+      cancelled = true;
+      if (timer) clearTimeout(timer);
+      wake?.();
+    },
+  };
+}

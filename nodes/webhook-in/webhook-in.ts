@@ -14,7 +14,7 @@ import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
-  storeKindOf, verifyWebhook, webhookListeners,
+  openWhenFree, storeKindOf, verifyWebhook,
 } from '../../lib/orders';
 import type { JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
 import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
@@ -54,6 +54,8 @@ interface Counts {
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 /** A host name, an IPv4 address or an IPv6 address (without brackets). */
 const HOST = /^[A-Za-z0-9.:_-]+$/;
+/** How often a webhook-in on its own port tries a port another program holds again. */
+const PORT_RETRY_MS = 10_000;
 
 /** The certificate and key of the TLS configuration node `id` (core tls-config), for the own port's HTTPS. */
 function tlsOf(RED: any, id: string): ListenTls {
@@ -297,11 +299,29 @@ export = function (RED: any) {
     };
     const removeRoute = ownAddress ? listenOnOwnPort(ownAddress) : routeOnNodeRed();
 
-    /** A server of its own (shared with the other webhook-in nodes on that port): none of Node-RED's middleware. */
+    /**
+     * A server of its own (shared with the other webhook-in nodes on that port): none of Node-RED's middleware.
+     * A port another program holds is tried again every 10 s (yellow status) until it is free or the node closes.
+     */
     function listenOnOwnPort(where: ListenAddress): () => Promise<void> {
+      const shown = (address: string): string => `${where.tls ? 'https' : 'http'}://${address}`;
       node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.starting') });
-      const opened: Promise<OpenWebhookRoute | undefined> = webhookListeners.open(where, path, route).then((own) => {
-        if (!closed) node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening-port', { address: `${own.secure ? 'https' : 'http'}://${own.address}`, path }) });
+      let waited = false;
+      const pending = openWhenFree(where, path, route, {
+        retryMs: PORT_RETRY_MS,
+        onWaiting: (err, attempt) => {
+          if (closed) return;
+          waited = true;
+          const address = shown(`${where.host || '0.0.0.0'}:${where.port}`);
+          node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-webhook-in.status.waiting-port', { address }) });
+          if (attempt === 1) node.warn(RED._('magento-webhook-in.warn.port-in-use', { reason: err.message, seconds: PORT_RETRY_MS / 1000 }));
+        },
+      });
+      const opened: Promise<OpenWebhookRoute | undefined> = pending.opened.then((own) => {
+        if (own && !closed) {
+          node.status({ fill: 'grey', shape: 'ring', text: RED._('magento-webhook-in.status.listening-port', { address: shown(own.address), path }) });
+          if (waited) node.log(RED._('magento-webhook-in.log.listening', { address: shown(own.address), path }));
+        }
         return own;
       }, (err: Error) => {
         if (!closed) {
@@ -311,6 +331,7 @@ export = function (RED: any) {
         return undefined;
       });
       return async () => {
+        pending.cancel();
         const own = await opened;
         await own?.close();
       };

@@ -542,19 +542,25 @@ describe('magento-webhook-in node', function () {
       assert.match(got, /^tls: the TLS configuration has no certificate and private key/);
     });
 
-    it('reports a port another program holds as a red status and an error naming the address', async () => {
+    it('waits with a yellow status and one warning while another program holds the port, and stops trying when closed', async () => {
       const squatter = net.createServer();
       await new Promise((r) => squatter.listen(own, '127.0.0.1', r));
       try {
         const n = await load({ listen: 'port', port: String(own), host: '127.0.0.1' });
-        const { reason } = await reportedKey('magento-webhook-in.errors.listen');
+        const { reason, seconds } = await reportedKey('magento-webhook-in.warn.port-in-use');
         assert.strictEqual(reason, `127.0.0.1:${own} is in use by another program or server`);
-        assert.deepStrictEqual(errorsOf('hook').map((e) => e.msg), ['magento-webhook-in.errors.listen']);
-        assert.ok(reported.some((r) => r.key === 'magento-webhook-in.status.listen-error'));
+        assert.strictEqual(seconds, 10);
+        assert.deepStrictEqual((await reportedKey('magento-webhook-in.status.waiting-port')).address, `http://127.0.0.1:${own}`);
+        assert.deepStrictEqual(errorsOf('hook'), [], 'waiting is not an error');
         assert.strictEqual(n.messages.length, 0);
+        await helper.unload();
       } finally {
         await new Promise((r) => squatter.close(r));
       }
+      // Closed while waiting: the retry is cancelled, so nothing takes the port once it is free.
+      const again = net.createServer();
+      await new Promise((resolve, reject) => { again.once('error', reject); again.listen(own, '127.0.0.1', resolve); });
+      await new Promise((r) => again.close(r));
     });
 
     for (const [config, field, reason] of [

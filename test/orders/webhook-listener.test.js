@@ -3,7 +3,7 @@
 const assert = require('assert');
 const http = require('http');
 const net = require('net');
-const { WebhookListeners } = require('../../dist/lib/orders/webhook-listener');
+const { WebhookListeners, openWhenFree } = require('../../dist/lib/orders/webhook-listener');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -73,6 +73,42 @@ describe('orders: webhook listeners on a port of their own', function () {
     const plain = await listeners.open({ host: '127.0.0.1', port }, '/hook', ok('plain'));
     assert.strictEqual((await request(port, '/hook')).text, 'plain');
     await plain.close();
+  });
+
+  it('openWhenFree: tries a port in use again until it is free, then serves', async () => {
+    const squatter = net.createServer();
+    await new Promise((r) => squatter.listen(port, '127.0.0.1', r));
+    const waits = [];
+    let freed;
+    const pending = openWhenFree({ host: '127.0.0.1', port }, '/hook', ok('late'), {
+      listeners,
+      retryMs: 5,
+      onWaiting: (err, attempt) => {
+        waits.push([err.code, attempt]);
+        // Freed after the second refusal: the third attempt listens.
+        if (attempt === 2) freed = new Promise((r) => squatter.close(r));
+      },
+    });
+    const route = await pending.opened;
+    await freed;
+    assert.deepStrictEqual(waits, [['EADDRINUSE', 1], ['EADDRINUSE', 2]]);
+    assert.strictEqual((await request(port, '/hook')).text, 'late');
+    await route.close();
+  });
+
+  it('openWhenFree: cancelled while waiting, it resolves undefined and never listens; other failures are final', async () => {
+    const squatter = net.createServer();
+    await new Promise((r) => squatter.listen(port, '127.0.0.1', r));
+    let pending;
+    const waited = new Promise((resolve) => {
+      pending = openWhenFree({ host: '127.0.0.1', port }, '/hook', ok('x'), { listeners, retryMs: 60_000, onWaiting: resolve });
+    });
+    await waited;
+    pending.cancel();
+    assert.strictEqual(await pending.opened, undefined);
+    await new Promise((r) => squatter.close(r));
+    const bad = openWhenFree({ host: '127.0.0.1', port, tls: { id: 't', cert: 'x', key: 'y' } }, '/hook', ok('x'), { listeners, retryMs: 5 });
+    await assert.rejects(bad.opened, /TLS certificate or key cannot be used/);
   });
 
   it('refuses a port out of range before listening', async () => {
