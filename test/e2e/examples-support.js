@@ -277,5 +277,5 @@ function byName(nodes, name, type) {
 
 module.exports = {
   ROOT, EXAMPLES_DIR, PACKAGE, FLOW_ENV_NAMES, exampleFiles, loadExample, ourNodeTypes, coreNodeTypes,
-  startStack, deploy, inject, debugMessage, byName, waitFor, http,
+  startStack, deploy, inject, debugMessage, byName, waitFor, http, freePort,
 };

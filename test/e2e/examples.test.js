@@ -226,6 +226,35 @@ describe('example flows (examples/)', function () {
       assert.strictEqual(bad.status, 401, 'a wrong signature is refused');
     });
 
+    it('02 with webhook-in on a port of its own: the sandbox\'s webhooks arrive there, each order in the ERP once', async function () {
+      const file = FILES.find((f) => f.startsWith('02 '));
+      const own = await S.freePort();
+      const nodes = JSON.parse(JSON.stringify(EXAMPLES[file]));
+      const hook = nodes.find((n) => n.type === 'magento-webhook-in');
+      Object.assign(hook, { listen: 'port', port: String(own), host: '127.0.0.1' });
+      const lines = await S.deploy(stack, nodes);
+      assert.deepStrictEqual(lines.filter((l) => /\[(error|warn)\]|unknown|missing node types/i.test(l)), [], 'deployed cleanly');
+      const url = `http://127.0.0.1:${own}${hook.url}`;
+      // Listening once deployed (the server starts with the node): a GET is told to POST.
+      const get = await S.waitFor('webhook-in listening on its own port', async () => {
+        try { return await S.http('GET', url); } catch { return undefined; }
+      });
+      assert.strictEqual(get.status, 405);
+      await S.http('POST', `${stack.magento.url}/__sandbox/config`, { webhookUrl: url, webhookSignTimestamp: false });
+      const placed = await stack.magento.placeOrders(2, { webhook: true, duplicate: true });
+      for (const o of placed) await S.waitFor(`order ${o.increment_id} in the ERP`, () => erpOrder(o.increment_id));
+      for (const o of placed) {
+        assert.strictEqual(erpPosts(o.increment_id).length, 1, `order ${o.increment_id} POSTed once`);
+        const deliveries = stack.magento.webhookDeliveries().filter((d) => d.incrementId === o.increment_id);
+        assert.deepStrictEqual(deliveries.map((d) => d.status), [200, 200], 'both deliveries answered by the own port');
+      }
+      const bad = await S.http('POST', url, { order_id: 1 }, { 'X-Magento-Signature': 'f'.repeat(64), 'X-Magento-Timestamp': String(Math.floor(Date.now() / 1000)) });
+      assert.strictEqual(bad.status, 401, 'a wrong signature is refused there too');
+      // Not on Node-RED's own server any more.
+      assert.strictEqual((await S.http('POST', `${stack.nodeRedUrl}${hook.url}`, { order_id: 1 })).status, 404);
+      await S.http('POST', `${stack.magento.url}/__sandbox/config`, { webhookUrl: '' });
+    });
+
     it('03 pushes ERP stock levels into MSI source items: by HTTP, the sample, a 503 retried and a sync from the ERP', async function () {
       const nodes = await deployed('03');
       const url = `${stack.nodeRedUrl}/example/erp/stock`;
