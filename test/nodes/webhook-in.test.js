@@ -27,6 +27,7 @@ describe('magento-webhook-in node', function () {
   let port;
   let app;
   const reported = [];
+  const throughExpress = [];
 
   // The test helper's runtime gives nodes neither hooks nor a listening httpNode: give the node the
   // runtime's real hooks, and serve its httpNode app on 127.0.0.1:0.
@@ -41,6 +42,8 @@ describe('magento-webhook-in node', function () {
     // before httpNode's routes.
     app = express();
     app.use(express.json());
+    // Counts the requests that went on through Express (past webhook-in's middleware at the top of the app).
+    app.use((req, _res, next) => { throughExpress.push(req.url); next(); });
     app.use(RED.httpNode);
     return webhookIn(RED);
   }
@@ -365,6 +368,49 @@ describe('magento-webhook-in node', function () {
     await n.until(1);
     assert.deepStrictEqual(await journalBecomes([]), [], 'the repeats left no journal entry behind');
     assert.strictEqual(n.messages.length, 1);
+  });
+
+  describe('on Node-RED\'s HTTP server', function () {
+    it('answers its path at the top of the root app, past none of Express\'s middleware, when no httpNodeAuth or httpNodeMiddleware applies', async () => {
+      throughExpress.length = 0;
+      const n = await load();
+      const ev = signed(ORDER, { delivery: 'fast-1' });
+      assert.strictEqual((await post(ev.raw, ev.headers)).status, 200);
+      await n.until(1);
+      assert.deepStrictEqual(throughExpress, [], 'answered before the rest of the stack');
+    });
+
+    it('goes through Express when httpNodeMiddleware is set, and the middleware can refuse', async () => {
+      const seen = [];
+      helper.settings({
+        userDir,
+        httpNodeMiddleware: (req, res, next) => {
+          seen.push(req.headers['x-gateway-token']);
+          if (req.headers['x-gateway-token'] !== 'letmein') { res.status(403).send('no'); return; }
+          next();
+        },
+      });
+      throughExpress.length = 0;
+      const n = await load();
+      const ev = signed(ORDER, { delivery: 'mw-1' });
+      assert.strictEqual((await post(ev.raw, ev.headers)).status, 403, 'the middleware refused it');
+      assert.strictEqual(n.messages.length, 0);
+      const ok = await post(ev.raw, { ...ev.headers, 'X-Gateway-Token': 'letmein' });
+      assert.strictEqual(ok.status, 200, JSON.stringify(ok.body));
+      await n.until(1);
+      assert.deepStrictEqual(seen, [undefined, 'letmein']);
+      assert.deepStrictEqual(throughExpress, ['/magento/orders', '/magento/orders']);
+    });
+
+    it('goes through Express when httpNodeAuth is set (Node-RED puts the authentication in front of httpNode)', async () => {
+      helper.settings({ userDir, httpNodeAuth: { user: 'hook', pass: '$2b$08$aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' } });
+      throughExpress.length = 0;
+      const n = await load();
+      const ev = signed(ORDER, { delivery: 'auth-1' });
+      assert.strictEqual((await post(ev.raw, ev.headers)).status, 200);
+      await n.until(1);
+      assert.deepStrictEqual(throughExpress, ['/magento/orders'], 'not answered ahead of the authentication');
+    });
   });
 
   describe('secret from the environment', function () {
