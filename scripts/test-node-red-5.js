@@ -17,6 +17,7 @@ const suites = process.argv.slice(2).length ? process.argv.slice(2) : [
   'test/sandbox/start.test.js',
   'test/e2e/full-flow.test.js',
   'test/e2e/examples.test.js',
+  'test/e2e/webhook-auth.test.js',
 ];
 
 if (!fs.existsSync(redJs)) {

@@ -165,6 +165,7 @@ async function openComms(nodeRedUrl) {
  * Starts the sandbox (no seeded orders: each test places its own), the demo ERP stocked with the
  * sandbox's catalogue (as npm start does) and Node-RED with our package and an empty flow.
  */
+/** `options.settings`: more settings.js entries (JSON values) for this Node-RED. */
 async function startStack(options = {}) {
   const seed = options.seed ?? 42;
   const webhookSecret = 'examples-webhook-secret-' + Math.random().toString(36).slice(2);
@@ -194,6 +195,11 @@ async function startStack(options = {}) {
     cleanups.push(() => fs.rmSync(userDir, { recursive: true, force: true }));
     const flow = { file: path.join(userDir, 'empty.json'), nodes: [], webhookSignTimestamp: false, receivesErpChanges: false };
     const prepared = prepareUserDir({ userDir, port, root: ROOT, flow, keepFlows: false });
+    if (options.settings) {
+      // More settings.js entries for this stack (JSON values), e.g. httpNodeAuth.
+      const text = fs.readFileSync(prepared.settingsFile, 'utf8').replace('module.exports = ', 'const settings = ');
+      fs.writeFileSync(prepared.settingsFile, `${text}\nObject.assign(settings, ${JSON.stringify(options.settings)});\nmodule.exports = settings;\n`);
+    }
 
     const env = {};
     for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
