@@ -467,9 +467,25 @@ describe('Node-RED editor in Chromium', function () {
         const tab = example.find((n) => n.type === 'tab');
         await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'));
         const dialog = page.locator('.red-ui-clipboard-dialog-tab-library:visible');
-        await dialog.locator('.red-ui-treeList-label', { hasText: S.PACKAGE.name }).first().click();
-        await dialog.locator('.red-ui-treeList-label', { hasText: title }).first().click();
-        await page.locator('#red-ui-clipboard-dialog-ok:not(.disabled):not([disabled])').click();
+        const folder = dialog.locator('.red-ui-treeList-label', { hasText: S.PACKAGE.name }).first();
+        const item = dialog.locator('.red-ui-treeList-label', { hasText: title }).first();
+        const ok = page.locator('#red-ui-clipboard-dialog-ok:not(.disabled):not([disabled])');
+        // The package's folder may still be open from the previous import (a click would close it), and the
+        // example's flow loads after the click before OK is enabled: open the folder only when the example is
+        // not shown, and click the example again if OK did not come on (a click that landed mid-animation).
+        for (let attempt = 1; ; attempt++) {
+          await folder.waitFor({ state: 'visible' });
+          if (!(await item.isVisible())) await folder.click();
+          await item.waitFor({ state: 'visible' });
+          await item.click();
+          try {
+            await ok.waitFor({ state: 'visible', timeout: 5000 });
+            break;
+          } catch (err) {
+            if (attempt === 3) throw err;
+          }
+        }
+        await ok.click();
         await page.locator('#red-ui-clipboard-dialog-ok').waitFor({ state: 'hidden' });
         const handle = await page.waitForFunction((label) => {
           const ws = RED.nodes.getWorkspaceOrder().map((id) => RED.nodes.workspace(id)).find((w) => w && w.label === label);
