@@ -37,8 +37,6 @@ export interface ListenAddress {
 export interface OpenWebhookRoute {
   /** Where the server listens, e.g. `0.0.0.0:8081` or `127.0.0.1:8081`. */
   readonly address: string;
-  /** Served over HTTPS. */
-  readonly secure: boolean;
   /** Removes the route; the server closes (and drops its idle connections) when it was the last one. */
   close(): Promise<void>;
 }
@@ -63,24 +61,29 @@ interface Listener {
   /** Settles once the server listens (or failed to). */
   listening: Promise<void>;
   address: string;
-  /** Requests being answered: told to close their connection when the server closes. */
-  inFlight: Set<ServerResponse>;
-  closing: boolean;
+  /** From now on: new requests get 503, answers not yet written close their connection. */
+  stopAccepting(): void;
   /** The TLS configuration it serves under (undefined: plain HTTP). */
   tlsId?: string;
 }
 
-function normalizePath(p: string): string {
+/** A path without doubled or trailing slashes, as routes are kept. */
+export function normalizePath(p: string): string {
   return p.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
 }
 
-function pathOf(url: string | undefined): string {
+/** The request's path (query left out), normalised. */
+export function requestPath(url: string | undefined): string {
   const u = url ?? '/';
   const q = u.indexOf('?');
   return normalizePath(q < 0 ? u : u.slice(0, q));
 }
 
-function answer(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+/**
+ * Answers with a small JSON body straight on the response (Express's res.json would also compute an ETag
+ * and parse the content type for every request, which a webhook sender never uses).
+ */
+export function answerJson(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
@@ -109,6 +112,7 @@ export class WebhookListeners {
     await this.closing.get(key);
     let listener = this.listeners.get(key);
     if (!listener) {
+      // Throws (nothing registered) when the certificate or key cannot be used.
       listener = this.start(where);
       this.listeners.set(key, listener);
     }
@@ -127,7 +131,6 @@ export class WebhookListeners {
     let closed = false;
     return {
       address: owner.address,
-      secure: owner.tlsId !== undefined,
       close: async () => {
         if (closed) return;
         closed = true;
@@ -141,25 +144,25 @@ export class WebhookListeners {
     const routes = new Map<string, WebhookHandler>();
     const address = `${where.host || '0.0.0.0'}:${where.port}`;
     const inFlight = new Set<ServerResponse>();
-    const listener: Listener = { server: undefined as unknown as Server, routes, listening: Promise.resolve(), address, inFlight, closing: false, tlsId: where.tls?.id };
+    let closing = false;
     const serve = (req: IncomingMessage, res: ServerResponse): void => {
-      if (listener.closing) {
+      if (closing) {
         // A keep-alive connection's next request after the last route went (a redeploy): come back shortly.
         res.shouldKeepAlive = false;
         req.resume();
-        answer(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
+        answerJson(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
         return;
       }
       // The request line's path as sent, when it needs no clean-up (no query, no double or trailing slash).
-      const handler = routes.get(req.url ?? '/') ?? routes.get(pathOf(req.url));
+      const handler = routes.get(req.url ?? '/') ?? routes.get(requestPath(req.url));
       if (!handler) {
         req.resume();
-        answer(res, 404, { error: 'not-found', message: `No webhook endpoint at ${pathOf(req.url)}` });
+        answerJson(res, 404, { error: 'not-found', message: `No webhook endpoint at ${requestPath(req.url)}` });
         return;
       }
       if (req.method !== 'POST') {
         req.resume();
-        answer(res, 405, { error: 'method-not-allowed', message: 'Webhook endpoints take POST' }, { Allow: 'POST' });
+        answerJson(res, 405, { error: 'method-not-allowed', message: 'Webhook endpoints take POST' }, { Allow: 'POST' });
         return;
       }
       inFlight.add(res);
@@ -174,13 +177,8 @@ export class WebhookListeners {
     } catch (err) {
       // A key that does not match the certificate, a wrong passphrase, text that is not PEM (OpenSSL's
       // reason names none of the key's content).
-      listener.server = http.createServer();
-      listener.listening = Promise.reject(new WebhookListenError(`the TLS certificate or key cannot be used (${(err as Error).message})`, 'ETLS'));
-      listener.listening.catch(() => undefined);
-      queueMicrotask(() => { if (this.listeners.get(keyOf(where)) === listener) this.listeners.delete(keyOf(where)); });
-      return listener;
+      throw new WebhookListenError(`the TLS certificate or key cannot be used (${(err as Error).message})`, 'ETLS');
     }
-    listener.server = server;
     server.headersTimeout = HEADERS_TIMEOUT_MS;
     server.requestTimeout = REQUEST_TIMEOUT_MS;
     const listening = new Promise<void>((resolve, reject) => {
@@ -199,15 +197,19 @@ export class WebhookListeners {
     });
     // Every route waiting on it sees the failure; nobody is left with an unhandled rejection.
     listening.catch(() => undefined);
-    listener.listening = listening;
-    return listener;
+    return {
+      server, routes, listening, address, tlsId: where.tls?.id,
+      stopAccepting: () => {
+        closing = true;
+        // Answers still to be written end their connection instead of keeping it alive.
+        for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      },
+    };
   }
 
   private stop(key: string, listener: Listener): Promise<void> {
     this.listeners.delete(key);
-    listener.closing = true;
-    // Answers still to be written end their connection instead of keeping it alive.
-    for (const res of listener.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    listener.stopAccepting();
     const closed = new Promise<void>((resolve) => {
       if (!listener.server.listening) return resolve();
       // Idle keep-alive connections go now; a request being answered gets a short grace to finish.

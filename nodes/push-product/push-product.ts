@@ -38,7 +38,7 @@ export = function (RED: any) {
         push = new ProductPush(storeNode.client, {
           storeCode: (config.storeCode || 'all').trim(),
           visibility: config.visibility === undefined || config.visibility === '' ? 4 : Number(config.visibility),
-          attributeSetId: numberField(config.attributeSetId, 4, 'attributeSetId', { min: 1, whole: true }),
+          attributeSetId: config.attributeSetId === undefined || config.attributeSetId === '' ? 4 : Number(config.attributeSetId),
           createEnabled: config.createEnabled === true,
           websiteIds,
           concurrency: numberField(config.concurrency, 4, 'concurrency', { whole: true }) || 4,

@@ -14,7 +14,7 @@ import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
-  openWhenFree, storeKindOf, verifyWebhook,
+  answerJson, normalizePath, openWhenFree, requestPath, storeKindOf, verifyWebhook,
 } from '../../lib/orders';
 import type { JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
 import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
@@ -83,29 +83,9 @@ function ownAddressOf(RED: any, config: WebhookInConfig, respondInFlow: boolean)
   return { port, host: host || undefined, tls };
 }
 
-/**
- * Answers with a small JSON body straight on the response: Express's res.json would also compute an
- * ETag and parse the content type for every request, which a webhook sender never uses.
- */
-function answer(res: any, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 /** Where the capture middleware leaves the raw body (or why it could not read it) for the route. */
 const RAW_BODY = Symbol('magentoWebhookRawBody');
 interface CapturedBody { body?: Buffer; error?: unknown }
-
-function normalizePath(p: string): string {
-  return p.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
-}
-
-function pathnameOf(req: { originalUrl?: string; url?: string }): string {
-  const url = req.originalUrl ?? req.url ?? '/';
-  const q = url.indexOf('?');
-  return normalizePath(q < 0 ? url : url.slice(0, q));
-}
 
 /** The top Express app httpNode is mounted in (Node-RED's main app), or httpNode itself. */
 function rootAppOf(app: any): any {
@@ -230,12 +210,12 @@ export = function (RED: any) {
       lastRejection = reason;
       showStatus();
       // After a 413 the rest of the body is not worth reading: close once answered.
-      answer(res, status, { error: reason, message }, status === 413 ? { Connection: 'close' } : {});
+      answerJson(res, status, { error: reason, message }, status === 413 ? { Connection: 'close' } : {});
     }
 
     async function handle(req: any, res: any): Promise<void> {
       if (closed || !intake || !verify) {
-        answer(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
+        answerJson(res, 503, { error: 'unavailable', message: 'The endpoint is restarting; retry shortly' }, { 'Retry-After': '5' });
         return;
       }
       let event: WebhookEvent;
@@ -252,7 +232,7 @@ export = function (RED: any) {
           lastRejection = 'raw-body-unavailable';
           showStatus();
           node.error(err.message);
-          answer(res, 500, { error: 'raw-body-unavailable', message: 'The body could not be verified' });
+          answerJson(res, 500, { error: 'raw-body-unavailable', message: 'The body could not be verified' });
           return;
         }
         throw err;
@@ -266,14 +246,14 @@ export = function (RED: any) {
         showStatus();
         const typed = err instanceof IntegrationError ? err : new IntegrationError('transient', String((err as Error)?.message ?? err));
         node.warn(RED._('magento-webhook-in.warn.not-stored', { deliveryId: event.deliveryId, reason: typed.message }));
-        answer(res, 503, { error: 'not-stored', message: 'The event could not be stored durably; retry later', deliveryId: event.deliveryId },
+        answerJson(res, 503, { error: 'not-stored', message: 'The event could not be stored durably; retry later', deliveryId: event.deliveryId },
           { 'Retry-After': String(Math.ceil((typed.retryAfterMs ?? 5000) / 1000)) });
         return;
       }
       if (outcome.outcome === 'duplicate') {
         counts.duplicates++;
         showStatus();
-        answer(res, 200, { status: 'duplicate', by: outcome.by, deliveryId: event.deliveryId });
+        answerJson(res, 200, { status: 'duplicate', by: outcome.by, deliveryId: event.deliveryId });
         return;
       }
       counts.accepted++;
@@ -284,7 +264,7 @@ export = function (RED: any) {
         Object.defineProperty(req, 'headers', { value: req.headers, enumerable: true });
         emit(event, outcome.entryId, { req, res: { _res: res } });
       } else {
-        answer(res, 200, { status: 'accepted', deliveryId: event.deliveryId, idempotencyKey: event.idempotencyKey });
+        answerJson(res, 200, { status: 'accepted', deliveryId: event.deliveryId, idempotencyKey: event.idempotencyKey });
         emit(event, outcome.entryId);
       }
     }
@@ -294,7 +274,7 @@ export = function (RED: any) {
         counts.failed++;
         showStatus();
         node.error(RED._('magento-webhook-in.errors.unexpected', { reason: err?.message ?? String(err) }));
-        if (!res.headersSent) answer(res, 500, { error: 'internal', message: 'Unexpected error' });
+        if (!res.headersSent) answerJson(res, 500, { error: 'internal', message: 'Unexpected error' });
       });
     };
     const removeRoute = ownAddress ? listenOnOwnPort(ownAddress) : routeOnNodeRed();
@@ -339,9 +319,9 @@ export = function (RED: any) {
 
     /** A route on Node-RED's HTTP server (httpNodeRoot, httpNodeMiddleware, its TLS and its port). */
     function routeOnNodeRed(): () => Promise<void> {
-      const httpMiddleware = typeof RED.settings?.httpNodeMiddleware === 'function' || Array.isArray(RED.settings?.httpNodeMiddleware)
-        ? RED.settings.httpNodeMiddleware
-        : (_req: unknown, _res: unknown, next: () => void) => next();
+      const settings = RED.settings ?? {};
+      const customMiddleware = typeof settings.httpNodeMiddleware === 'function' || Array.isArray(settings.httpNodeMiddleware);
+      const httpMiddleware = customMiddleware ? settings.httpNodeMiddleware : (_req: unknown, _res: unknown, next: () => void) => next();
       RED.httpNode.post(path, httpMiddleware, route);
 
       // Node-RED mounts its admin app (with a global JSON body parser) before httpNode when both share the
@@ -354,10 +334,9 @@ export = function (RED: any) {
       // this node answers itself (an http response node needs Express's response methods), the request is
       // answered right here: the rest of Node-RED's Express stack (its root, admin and http-node apps'
       // middleware, about 40 % of the CPU per request) does nothing for it.
-      const settings = RED.settings ?? {};
-      const answerHere = !respondInFlow && !settings.httpNodeAuth && !settings.httpAuth && !settings.httpNodeMiddleware;
+      const answerHere = !respondInFlow && !customMiddleware && !settings.httpNodeAuth && !settings.httpAuth;
       const capture = (req: any, res: unknown, next: (err?: unknown) => void): void => {
-        if (req.method !== 'POST' || req._body || pathnameOf(req) !== fullPath) return next();
+        if (req.method !== 'POST' || req._body || requestPath(req.originalUrl ?? req.url) !== fullPath) return next();
         if (answerHere) return route(req, res);
         readRawBody(req, maxBytes).then((body) => { req[RAW_BODY] = { body }; }, (error) => { req[RAW_BODY] = { error }; })
           .then(() => {

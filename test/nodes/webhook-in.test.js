@@ -5,6 +5,8 @@ const http = require('http');
 const https = require('https');
 const { execFileSync } = require('child_process');
 const net = require('net');
+// The e2e helpers' free loopback port.
+const { freePort } = require('../e2e/examples-support');
 const os = require('os');
 const path = require('path');
 const sinon = require('sinon');
@@ -454,14 +456,6 @@ describe('magento-webhook-in node', function () {
     assert.strictEqual(res.status, 201);
   });
   describe('on a port of its own', function () {
-    /** A loopback port nobody listens on now. */
-    function freePort() {
-      return new Promise((resolve, reject) => {
-        const probe = net.createServer();
-        probe.once('error', reject);
-        probe.listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
-      });
-    }
     /** Resolves once the node reported `key` (its listen status or error) through RED._. */
     function reportedKey(key, subs = () => true) {
       return new Promise((resolve) => {

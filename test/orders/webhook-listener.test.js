@@ -3,15 +3,10 @@
 const assert = require('assert');
 const http = require('http');
 const net = require('net');
+// The e2e helpers' free loopback port.
+const { freePort } = require('../e2e/examples-support');
 const { WebhookListeners, openWhenFree } = require('../../dist/lib/orders/webhook-listener');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => { const p = probe.address().port; probe.close(() => resolve(p)); });
-  });
-}
 
 function request(port, path, { agent } = {}) {
   return new Promise((resolve, reject) => {
