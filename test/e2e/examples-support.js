@@ -249,7 +249,13 @@ async function startStack(options = {}) {
  */
 async function deploy(stack, nodes) {
   const before = stack.logs.length;
-  const started = () => stack.logs.slice(before).some((l) => /Started flows/.test(l));
+  // "Started flows" after this deploy's "Updated flows": on a Node-RED that has just started, the line of
+  // its first start may still arrive after the deploy was sent, and must not count.
+  const started = () => {
+    const lines = stack.logs.slice(before);
+    const updated = lines.findIndex((l) => /Updated flows/.test(l));
+    return updated >= 0 && lines.slice(updated).some((l) => /Started flows/.test(l));
+  };
   const res = await http('POST', `${stack.nodeRedUrl}/flows`, nodes, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
   if (res.status !== 204 && res.status !== 200) throw new Error(`POST /flows answered ${res.status}: ${JSON.stringify(res.body)}`);
   await waitFor('Node-RED to start the deployed flows', started, { timeoutMs: 30000, explain: () => stack.logs.slice(before).join('\n') });
