@@ -18,6 +18,10 @@
  *
  * When a store write fails the entry is taken back and the sender gets 5xx, so its retry is accepted.
  *
+ * Where journal and seen-set share one SQLite file (`journalClaimed`, the SQLite store), steps 1 and 2
+ * are one transaction: both are written or neither, so there is no order to choose and nothing to take
+ * back, and the sender waits for one disk sync instead of two in turn.
+ *
  * Events this process accepted are remembered in memory (bounded, for the same TTL), and a repeat
  * arriving while the first is still being stored waits for it: either way it is answered without a
  * store write. Only our own, final claims are remembered — a claim seen held by another request might
@@ -41,6 +45,12 @@ export interface IntakeOptions {
   recentKeys?: number;
   /** A clean-up write failed (a repeat's journal entry could not be removed; it is replayed after a restart). */
   onCleanupError?: (err: Error) => void;
+  /**
+   * Where the journal and the seen-set live in one store file (SQLite, see lib/stores/sqlite-claimed-queue.ts):
+   * journals `entry` and claims `key` with `claim` in one transaction, both or neither — one disk sync
+   * before the answer instead of two in turn.
+   */
+  journalClaimed?: (entry: QueueEntry, maxJournal: number | undefined, key: string, claim: JsonValue, ttlMs: number) => Promise<'written' | 'held' | 'full'>;
 }
 
 export type DuplicateBy = 'delivery-id' | 'business-key';
@@ -115,6 +125,8 @@ export class WebhookIntake {
 
   private async claimAndJournal(key: string, event: WebhookEvent, now: number): Promise<AcceptOutcome> {
     const entry = journalEntry(event, now);
+    const claim: Claim = { at: now, event: event.event, deliveryId: event.deliveryId };
+    if (this.options.journalClaimed) return this.journalClaimed(key, event, entry, claim, this.options.journalClaimed);
     let written: boolean;
     try {
       written = await this.journal.put(entry, this.options.maxJournal);
@@ -125,9 +137,8 @@ export class WebhookIntake {
       // Full: a repeat is still answered as one.
       const held = await this.claimOf(key);
       if (held !== undefined) return duplicate(deliveryIdOf(held), event);
-      throw new IntegrationError('transient', `The webhook journal is full (${this.options.maxJournal} events not yet taken over by the flow)`, { operation: 'webhook.accept', retryAfterMs: 30000 });
+      throw this.journalFull();
     }
-    const claim: Claim = { at: now, event: event.event, deliveryId: event.deliveryId };
     let claimed: boolean;
     try {
       claimed = await this.seen.setIfAbsent(key, claim, this.options.dedupeTtlMs);
@@ -140,8 +151,29 @@ export class WebhookIntake {
       this.forget(entry.id);
       return duplicate(deliveryIdOf(await this.claimOf(key)), event);
     }
+    return this.accepted(key, event, entry, now);
+  }
+
+  /** Journal and claim in one step: nothing to take back when either cannot be written. */
+  private async journalClaimed(key: string, event: WebhookEvent, entry: QueueEntry, claim: Claim, write: NonNullable<IntakeOptions['journalClaimed']>): Promise<AcceptOutcome> {
+    let outcome: 'written' | 'held' | 'full';
+    try {
+      outcome = await write(entry, this.options.maxJournal, key, claim, this.options.dedupeTtlMs);
+    } catch (err) {
+      throw notStored(err);
+    }
+    if (outcome === 'held') return duplicate(deliveryIdOf(await this.claimOf(key)), event);
+    if (outcome === 'full') throw this.journalFull();
+    return this.accepted(key, event, entry, claim.at);
+  }
+
+  private accepted(key: string, event: WebhookEvent, entry: QueueEntry, now: number): AcceptOutcome {
     this.recent.add(key, now + this.options.dedupeTtlMs, event.deliveryId);
     return { outcome: 'accepted', entryId: entry.id };
+  }
+
+  private journalFull(): IntegrationError {
+    return new IntegrationError('transient', `The webhook journal is full (${this.options.maxJournal} events not yet taken over by the flow)`, { operation: 'webhook.accept', retryAfterMs: 30000 });
   }
 
   /** The flow took the event over: forget the journal entry. */

@@ -22,6 +22,8 @@ import { STORE_KINDS, type IdempotencyStore, type KeyValueStore, type RetryQueue
 
 export * from './types';
 export { canonicalJson } from './json';
+export { SqliteClaimedQueue, type ClaimedPut } from './sqlite-claimed-queue';
+export { sqliteFile } from './sqlite-db';
 
 export function checkKind(kind: unknown): StoreKind {
   if (typeof kind !== 'string' || !(STORE_KINDS as readonly string[]).includes(kind)) {

@@ -160,6 +160,8 @@ const MAX_GROUP = 200;
  */
 export interface BatchStatement<Row, Result> {
   run(sql: SqlRunner, rows: Row[]): Promise<Result[]>;
+  /** `run` sends more than one statement: a call alone then runs in a transaction of its own (all or none). */
+  readonly several?: boolean;
 }
 
 interface Batched {
@@ -177,6 +179,8 @@ interface Job {
   single: boolean;
   /** A row of a batch statement (`body` runs it alone). */
   batched?: Batched;
+  /** Runs alone and outside any transaction, never grouped with other turns. */
+  apart?: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
 }
@@ -250,10 +254,10 @@ export class SqliteDatabase implements SqlRunner {
     this.opened.catch(() => undefined);
   }
 
-  private enqueue<T>(writes: boolean, single: boolean, body: (sql: SqlRunner) => Promise<T>, batched?: Batched): Promise<T> {
+  private enqueue<T>(writes: boolean, single: boolean, body: (sql: SqlRunner) => Promise<T>, batched?: Batched, apart?: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`SQLite store file ${path.basename(this.file)} is closed`));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, writes, single, batched, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ body, writes, single, batched, apart, resolve: resolve as (value: unknown) => void, reject });
       void this.drain();
     });
   }
@@ -275,7 +279,8 @@ export class SqliteDatabase implements SqlRunner {
           continue;
         }
         let n = 1;
-        while (n < this.queue.length && n < MAX_GROUP && !(CLOSE in this.queue[n])) n++;
+        const joins = (turn: (typeof this.queue)[number]): boolean => !(CLOSE in turn) && !turn.apart;
+        if (joins(head)) while (n < this.queue.length && n < MAX_GROUP && joins(this.queue[n])) n++;
         const group = this.queue.splice(0, n) as Job[];
         try {
           await this.opened;
@@ -384,7 +389,15 @@ export class SqliteDatabase implements SqlRunner {
    */
   batch<Row, Result>(statement: BatchStatement<Row, Result>, row: Row, key: string): Promise<Result> {
     const batched: Batched = { statement: statement as BatchStatement<unknown, unknown>, row, key };
-    return this.enqueue(true, true, async (tx) => (await statement.run(tx, [row]))[0], batched);
+    return this.enqueue(true, !statement.several, async (tx) => (await statement.run(tx, [row]))[0], batched);
+  }
+
+  /**
+   * Runs `body` in a turn of its own outside any transaction, each statement committing by itself: for what
+   * SQLite refuses inside a transaction (ATTACH, DETACH). The same rule as `transaction` holds for `body`.
+   */
+  outsideTransaction<T>(body: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.enqueue(true, true, body, undefined, true);
   }
 
   /** Closes the connection after every queued turn has run; later calls are refused. */

@@ -1,5 +1,5 @@
 /** Key/value store in an SQLite file: durable across restart and crash (see sqlite-db.ts). Each operation is one statement, atomic by itself. */
-import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase } from './sqlite-db';
+import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import type { JsonValue, KeyValueStore, StoreOptions } from './types';
@@ -21,14 +21,26 @@ const SQL = {
     WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?2 RETURNING key`,
   update: 'UPDATE kv SET value = ?, expires_at = ? WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)',
   del: 'DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+  delKeys: 'DELETE FROM kv WHERE key IN (SELECT value FROM json_each(?1))',
   purge: 'DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
 };
 
-type InsertRow = [key: string, value: string, expiresAt: number | null];
+export type InsertRow = [key: string, value: string, expiresAt: number | null];
+
+/** Writes each row whose key is absent or expired, in one statement; answers the keys written. */
+export async function insertIfAbsentRows(sql: SqlRunner, rows: InsertRow[]): Promise<Set<string>> {
+  return new Set((await sql.all<{ key: string }>(SQL.insertIfAbsent, [JSON.stringify(rows), Date.now()])).map((r) => r.key));
+}
+
+/** Deletes `keys` (expired or not), in one statement. */
+export async function deleteKeys(sql: SqlRunner, keys: string[]): Promise<void> {
+  await sql.run(SQL.delKeys, [JSON.stringify(keys)]);
+}
+
 /** Whether each row was written (its key absent or expired). */
 const insertIfAbsent: BatchStatement<InsertRow, boolean> = {
   async run(sql, rows) {
-    const written = new Set((await sql.all<{ key: string }>(SQL.insertIfAbsent, [JSON.stringify(rows), Date.now()])).map((r) => r.key));
+    const written = await insertIfAbsentRows(sql, rows);
     return rows.map(([key]) => written.has(key));
   },
 };
@@ -38,7 +50,8 @@ export class SqliteKeyValueStore implements KeyValueStore {
   readonly name: string;
   private readonly file: string;
   private readonly db: SqliteDatabase;
-  private readonly ready: Promise<void>;
+  /** Resolves once the file has this store's tables (every call waits for it). */
+  readonly ready: Promise<void>;
   private readonly purger: PurgeTimer;
   private closed = false;
 

@@ -51,13 +51,30 @@ async function write(sql: SqlRunner, e: QueueEntry): Promise<void> {
  * The entry as the row's last element. Entries are plain JSON documents read back whole (never compared
  * as text), so they are written as JSON.stringify gives them: no canonical key order needed.
  */
-type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: QueueEntry];
+export type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: QueueEntry];
+
+export function putRow(e: QueueEntry): PutRow {
+  return [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
+}
+
+/**
+ * Writes every row in one statement while all of them fit under `maxLive` live entries (none otherwise);
+ * answers the ids written.
+ */
+export async function putBoundedRows(sql: SqlRunner, rows: PutRow[], maxLive: number): Promise<Set<string>> {
+  return new Set((await sql.all<{ id: string }>(SQL.upsertBoundedRows, [JSON.stringify(rows), maxLive])).map((r) => r.id));
+}
+
+/** Writes one entry if it fits under `maxLive` live entries, counted exactly; answers whether it was written. */
+export async function putBounded(sql: SqlRunner, e: QueueEntry, maxLive: number): Promise<boolean> {
+  return (await sql.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, JSON.stringify(e), maxLive])).changes > 0;
+}
 
 /** Puts bounded by one capacity (one batch statement per bound). */
 function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
   return {
     async run(sql, rows) {
-      const written = new Set((await sql.all<{ id: string }>(SQL.upsertBoundedRows, [JSON.stringify(rows), maxLive])).map((r) => r.id));
+      const written = await putBoundedRows(sql, rows, maxLive);
       return rows.map(([id]) => written.has(id));
     },
   };
@@ -76,7 +93,8 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
   readonly name: string;
   private readonly file: string;
   private readonly db: SqliteDatabase;
-  private readonly ready: Promise<void>;
+  /** Resolves once the file has this store's tables (every call waits for it). */
+  readonly ready: Promise<void>;
   private closed = false;
   /** The batch statement for each capacity asked for (one in practice). */
   private readonly boundedPuts = new Map<number, BatchStatement<PutRow, boolean>>();
@@ -96,13 +114,11 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
       await write(this.db, entry);
       return true;
     }
-    const e = entry;
-    const row: PutRow = [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
     let statement = this.boundedPuts.get(maxLive);
     if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
-    if (await this.db.batch(statement, row, e.id)) return true;
+    if (await this.db.batch(statement, putRow(entry), entry.id)) return true;
     // The capacity left fewer places than rows in the batch: this one on its own, counted exactly.
-    return (await this.db.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, JSON.stringify(e), maxLive])).changes > 0;
+    return putBounded(this.db, entry, maxLive);
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {
@@ -164,6 +180,11 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
       else c[row.state] = row.n;
     }
     return c;
+  }
+
+  /** The connection to this store's file, shared with every store opened under the same name. */
+  get database(): SqliteDatabase {
+    return this.db;
   }
 
   async close(): Promise<void> {

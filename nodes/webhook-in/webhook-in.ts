@@ -4,6 +4,8 @@
  * (lib/orders/webhook.ts), dedupes and journals the event durably (lib/orders/webhook-intake.ts), and only
  * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
  */
+import fs from 'fs';
+import nodePath from 'path';
 import { envLookup } from '../shared/env';
 import { watchHandover } from '../shared/handover-hooks';
 import { numberField } from '../shared/settings';
@@ -16,8 +18,8 @@ import {
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
   answerJson, normalizePath, openWhenFree, requestPath, storeKindOf, verifyWebhook,
 } from '../../lib/orders';
-import type { JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
-import { openKeyValueStore, openRetryQueueStore, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
+import type { IntakeOptions, JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
+import { openKeyValueStore, openRetryQueueStore, sqliteFile, SqliteClaimedQueue, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
 
 interface WebhookInConfig {
   id: string;
@@ -158,12 +160,32 @@ export = function (RED: any) {
       const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
       const seenName = `magento-webhook-in-seen-${storeId}`;
       const journalName = `magento-webhook-in-journal-${storeId}`;
-      seen = openKeyValueStore({ kind, name: seenName, directory: storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), redisUrl: config.redisUrl || undefined });
-      journal = openRetryQueueStore({ kind, name: journalName, directory: storeDirectory(RED, node, 'magento-webhook-in', kind, journalName), redisUrl: config.redisUrl || undefined });
+      const journalDirectory = storeDirectory(RED, node, 'magento-webhook-in', kind, journalName);
+      let journalClaimed: IntakeOptions['journalClaimed'];
+      if (kind === 'sqlite') {
+        // Journal and seen-set in one file, written in one transaction (lib/stores/sqlite-claimed-queue.ts).
+        const claimed = new SqliteClaimedQueue({ name: journalName, directory: journalDirectory });
+        seen = claimed.claims;
+        journal = claimed.queue;
+        journalClaimed = (...args) => claimed.putClaimed(...args);
+        // Versions up to 0.2 kept the seen-set in a file of its own: its claims move into the journal's file.
+        const olderSeenSet = sqliteFile(storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), seenName);
+        if (fs.existsSync(olderSeenSet)) {
+          const file = nodePath.basename(olderSeenSet);
+          claimed.adoptClaims(olderSeenSet).then(
+            (count) => node.log(RED._('magento-webhook-in.log.claims-adopted', { count, file })),
+            (err: Error) => node.warn(RED._('magento-webhook-in.warn.claims-not-adopted', { file, reason: err.message })),
+          );
+        }
+      } else {
+        seen = openKeyValueStore({ kind, name: seenName, directory: journalDirectory, redisUrl: config.redisUrl || undefined });
+        journal = openRetryQueueStore({ kind, name: journalName, directory: journalDirectory, redisUrl: config.redisUrl || undefined });
+      }
       intake = new WebhookIntake(seen, journal, {
         dedupeTtlMs,
         maxJournal: Math.floor(numberField(config.maxJournal, 10000, 'maxJournal', { min: 1 })),
         onCleanupError: (err) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })),
+        journalClaimed,
       });
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('magento-webhook-in.status.config-error') });

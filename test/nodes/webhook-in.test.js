@@ -17,6 +17,7 @@ const webhookIn = require('../../dist/nodes/webhook-in/webhook-in.js');
 const tlsModule = require('@node-red/nodes/core/network/05-tls.js');
 const { computeSignature } = require('../../dist/lib/orders');
 const { SqliteRetryQueueStore } = require('../../dist/lib/stores/sqlite-queue');
+const { SqliteClaimedQueue } = require('../../dist/lib/stores/sqlite-claimed-queue');
 const realHooks = require('@node-red/util').hooks;
 
 helper.init(require.resolve('node-red'));
@@ -267,7 +268,7 @@ describe('magento-webhook-in node', function () {
 
   it('answers 503 when the event cannot be stored durably, and accepts the sender\'s retry', async () => {
     const n = await load();
-    const put = sinon.stub(SqliteRetryQueueStore.prototype, 'put').rejects(new Error('SQLITE_FULL: database or disk is full'));
+    const put = sinon.stub(SqliteClaimedQueue.prototype, 'putClaimed').rejects(new Error('SQLITE_FULL: database or disk is full'));
     const ev = signed(ORDER, { delivery: 'd-9' });
     const r1 = await post(ev.raw, ev.headers);
     assert.strictEqual(r1.status, 503);
@@ -302,6 +303,33 @@ describe('magento-webhook-in node', function () {
     const [only] = await n.until(1);
     assert.strictEqual(only.deliveryId, 'c');
     assert.strictEqual(n.messages.length, 1);
+  });
+
+  it('takes over the seen-set an older version kept in a file of its own, and removes that file', async () => {
+    let n = await load();
+    const first = signed(ORDER, { delivery: 'd-1' });
+    assert.strictEqual((await post(first.raw, first.headers)).body.status, 'accepted');
+    await n.until(1);
+    await helper.unload();
+    // What an older version left: the claims in magento-webhook-in-seen-<id>.sqlite, none in the journal's file.
+    const dir = path.join(userDir, 'magento-erp');
+    for (const suffix of ['', '-wal', '-shm']) {
+      const from = path.join(dir, `magento-webhook-in-journal-hook.sqlite${suffix}`);
+      if (fs.existsSync(from)) fs.renameSync(from, path.join(dir, `magento-webhook-in-seen-hook.sqlite${suffix}`));
+    }
+    n = await load();
+    const again = signed(ORDER, { delivery: 'd-2' });
+    const res = await post(again.raw, again.headers);
+    assert.deepStrictEqual([res.body.status, res.body.by], ['duplicate', 'business-key']);
+    assert.ok(!fs.existsSync(path.join(dir, 'magento-webhook-in-seen-hook.sqlite')), 'the older file is gone');
+    // The catalog is not loaded under the test helper: the message shows as its key.
+    const logged = helper.log().args.map((a) => a[0]).filter((e) => e.id === 'hook' && /claims-adopted|took over 1 remembered/.test(e.msg));
+    assert.strictEqual(logged.length, 1);
+    // The older file's journal table was not the journal: nothing was replayed from it.
+    assert.strictEqual(n.messages.length, 0);
+    const other = signed({ ...ORDER, increment_id: 'B' }, { delivery: 'd-3' });
+    assert.strictEqual((await post(other.raw, other.headers)).body.status, 'accepted');
+    await n.until(1);
   });
 
   /** The node's journal, read through the same SQLite connection the node uses. */

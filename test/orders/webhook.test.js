@@ -2,7 +2,10 @@
 const assert = require('assert');
 const crypto = require('crypto');
 const w = require('../../dist/lib/orders');
-const { openKeyValueStore, openRetryQueueStore } = require('../../dist/lib/stores');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { openKeyValueStore, openRetryQueueStore, SqliteClaimedQueue } = require('../../dist/lib/stores');
 
 const SECRET = 'shared-secret-123';
 const settings = (over = {}) => ({ secret: SECRET, scheme: 'body', toleranceSeconds: 300, headers: { ...w.DEFAULT_HEADER_NAMES }, ...over });
@@ -174,6 +177,52 @@ describe('lib/orders webhook verification', () => {
       const replay = await intake.unfinished();
       assert.deepStrictEqual(replay.map((r) => [r.event.deliveryId, r.event.payload, r.event.timestamp]),
         [['d1', { increment_id: '000000042', total: 1.5 }, 1714557600], ['d2', { n: 2 }, undefined]]);
+    });
+  });
+
+  describe('intake on one SQLite file: the journal entry and the claim in one transaction', () => {
+    let directory;
+    let claimed;
+    const ev = (id, key) => ({ payload: { n: 1 }, body: '{"n":1}', event: 'order.placed', idempotencyKey: key, deliveryId: id, businessKey: `order.placed|${key}` });
+    const intakeOf = (options = {}) => new w.WebhookIntake(claimed.claims, claimed.queue, {
+      dedupeTtlMs: 60000, journalClaimed: (...args) => claimed.putClaimed(...args), ...options,
+    });
+    beforeEach(() => {
+      directory = fs.mkdtempSync(path.join(os.tmpdir(), 'wh-claimed-'));
+      claimed = new SqliteClaimedQueue({ name: 'journal', directory, purgeIntervalMs: 0 });
+    });
+    afterEach(async () => {
+      await claimed.close();
+      fs.rmSync(directory, { recursive: true, force: true });
+    });
+    const live = async () => (await claimed.queue.list({ state: ['in-flight', 'pending'] })).map((e) => e.message.deliveryId).sort();
+
+    it('lets one of many concurrent deliveries through and journals only it; repeats say why from the store', async () => {
+      const intake = intakeOf();
+      const outcomes = await Promise.all(['a', 'b', 'a', 'c'].map((id) => intake.accept(ev(id, 'k1'))));
+      assert.deepStrictEqual(outcomes.map((o) => o.outcome), ['accepted', 'duplicate', 'duplicate', 'duplicate']);
+      assert.deepStrictEqual(await live(), ['a']);
+      // Another process (a fresh intake, nothing in memory) asks the file.
+      const other = intakeOf();
+      assert.deepStrictEqual(await other.accept(ev('a', 'k1')), { outcome: 'duplicate', by: 'delivery-id' });
+      assert.deepStrictEqual(await other.accept(ev('z', 'k1')), { outcome: 'duplicate', by: 'business-key' });
+      assert.deepStrictEqual(await live(), ['a'], 'a repeat leaves no entry to take back');
+      const [{ entryId, event }] = await intake.unfinished();
+      assert.deepStrictEqual([entryId, event.deliveryId], [outcomes[0].entryId, 'a']);
+    });
+
+    it('answers 503-worthy errors when the journal is full or the write fails, and keeps no claim either way', async () => {
+      const intake = intakeOf({ maxJournal: 1, recentKeys: 0 });
+      await intake.accept(ev('d1', 'k1'));
+      assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
+      await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /journal is full/.test(e.message));
+      assert.strictEqual(await claimed.claims.get(w.WebhookIntake.businessKey('order.placed|k3')), undefined);
+      await intake.complete((await intake.unfinished())[0].entryId);
+      await claimed.queue.database.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
+      await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /could not be stored durably: .*disk is full/.test(e.message));
+      assert.strictEqual(await claimed.claims.get(w.WebhookIntake.businessKey('order.placed|k3')), undefined);
+      await claimed.queue.database.exec('DROP TRIGGER refuse');
+      assert.strictEqual((await intake.accept(ev('d3', 'k3'))).outcome, 'accepted', 'the sender\'s retry is accepted');
     });
   });
 });

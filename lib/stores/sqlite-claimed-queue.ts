@@ -1,0 +1,104 @@
+/**
+ * A retry queue and a key/value store in ONE SQLite file (tables `queue` and `kv`), for a journal whose
+ * entries each claim a key: webhook-in's journal and the seen-set of the events it accepted.
+ *
+ * `putClaimed` writes the entry and claims its key in one transaction: both or neither, with one disk
+ * sync. In two files (or two transactions) the sender of a webhook waited for two syncs in turn, and the
+ * order of the two writes had to be chosen so that a crash between them lost nothing.
+ */
+import fs from 'fs';
+import { ValidationError } from '../errors';
+import { canonicalJson, checkKey, checkTtl } from './json';
+import type { BatchStatement, SqlRunner } from './sqlite-db';
+import { deleteKeys, insertIfAbsentRows, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
+import { putBounded, putBoundedRows, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
+import { checkEntry } from './queue-rules';
+import type { JsonValue, QueueEntry, StoreOptions } from './types';
+
+/** What `putClaimed` did: wrote both; nothing, the key being held; nothing, the queue being full. */
+export type ClaimedPut = 'written' | 'held' | 'full';
+
+type ClaimedRow = { claim: InsertRow; put: PutRow };
+
+/**
+ * The rows' keys claimed in one statement, then the entries of those claimed written in one more (each
+ * on its own where the capacity is too short for all), then the claims of the entries that did not fit
+ * taken back. Run as one transaction (`several`), alone or with the turns queued beside it.
+ */
+function claimedPut(maxLive: number): BatchStatement<ClaimedRow, ClaimedPut> {
+  return {
+    several: true,
+    async run(sql: SqlRunner, rows: ClaimedRow[]): Promise<ClaimedPut[]> {
+      const claimed = await insertIfAbsentRows(sql, rows.map((r) => r.claim));
+      const toPut = rows.filter((r) => claimed.has(r.claim[0]));
+      const written = toPut.length > 0 ? await putBoundedRows(sql, toPut.map((r) => r.put), maxLive) : new Set<string>();
+      const unfit: string[] = [];
+      for (const row of toPut) {
+        const entry = row.put[4];
+        if (written.has(entry.id) || await putBounded(sql, entry, maxLive)) written.add(entry.id);
+        else unfit.push(row.claim[0]);
+      }
+      if (unfit.length > 0) await deleteKeys(sql, unfit);
+      return rows.map((r) => (!claimed.has(r.claim[0]) ? 'held' : written.has(r.put[0]) ? 'written' : 'full'));
+    },
+  };
+}
+
+/** The rows of another key/value file, unexpired, copied in (a key already here keeps its value). */
+const ADOPT = 'INSERT OR IGNORE INTO main.kv (key, value, expires_at) SELECT key, value, expires_at FROM adopted.kv WHERE expires_at IS NULL OR expires_at > ?';
+
+export class SqliteClaimedQueue {
+  readonly queue: SqliteRetryQueueStore;
+  readonly claims: SqliteKeyValueStore;
+  /** The batch statement for each capacity asked for (one in practice). */
+  private readonly statements = new Map<number, BatchStatement<ClaimedRow, ClaimedPut>>();
+
+  constructor(options: Pick<StoreOptions, 'name' | 'directory' | 'purgeIntervalMs'>) {
+    // The same name: the same file, one connection shared by both (sqlite-db.ts acquireDatabase).
+    this.queue = new SqliteRetryQueueStore(options);
+    this.claims = new SqliteKeyValueStore(options);
+  }
+
+  /**
+   * Writes `entry` (while fewer than `maxLive` live entries are queued) and claims `key` for it with
+   * `value` for `ttlMs` (while the key is absent or expired), in one transaction: both or neither.
+   * A held key is answered before a full queue.
+   */
+  async putClaimed(entry: QueueEntry, maxLive: number | undefined, key: string, value: JsonValue, ttlMs: number): Promise<ClaimedPut> {
+    checkEntry(entry);
+    const ttl = checkTtl(ttlMs);
+    if (ttl === undefined) throw new ValidationError('ttlMs', 'a claim needs a time to live');
+    if (maxLive === undefined) maxLive = Number.MAX_SAFE_INTEGER;
+    else if (!Number.isInteger(maxLive) || maxLive < 1) throw new ValidationError('maxLive', `must be a whole number of 1 or more (got ${JSON.stringify(maxLive)})`);
+    const row: ClaimedRow = { claim: [checkKey(key), canonicalJson(value), Date.now() + ttl], put: putRow(entry) };
+    let statement = this.statements.get(maxLive);
+    if (!statement) this.statements.set(maxLive, statement = claimedPut(maxLive));
+    // As every call of the two stores: after their tables exist (a read asked for before still comes first).
+    await Promise.all([this.queue.ready, this.claims.ready]);
+    return this.queue.database.batch(statement, row, key);
+  }
+
+  /**
+   * Takes over the unexpired keys of the key/value SQLite file `file` (an older version kept them apart),
+   * then deletes that file: answers how many were taken. A copy cut short by a crash is made again at the
+   * next start (a key already here is kept), and only a finished copy deletes the file.
+   */
+  async adoptClaims(file: string): Promise<number> {
+    const adopted = await this.queue.database.outsideTransaction(async (sql) => {
+      await sql.run('ATTACH DATABASE ? AS adopted', [file]);
+      try {
+        // A file that never got its table (created, then closed at once) has nothing to give.
+        if (!(await sql.get("SELECT 1 FROM adopted.sqlite_master WHERE type = 'table' AND name = 'kv'"))) return 0;
+        return (await sql.run(ADOPT, [Date.now()])).changes;
+      } finally {
+        await sql.run('DETACH DATABASE adopted');
+      }
+    });
+    for (const suffix of ['-wal', '-shm', '-journal', '']) fs.rmSync(file + suffix, { force: true });
+    return adopted;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.claims.close()]);
+  }
+}
