@@ -168,7 +168,7 @@ export = function (RED: any) {
         seen = claimed.claims;
         journal = claimed.queue;
         journalClaimed = (...args) => claimed.putClaimed(...args);
-        // Versions up to 0.2 kept the seen-set in a file of its own: its claims move into the journal's file.
+        // Earlier versions kept the seen-set in a file of its own: its claims move into the journal's file.
         const olderSeenSet = sqliteFile(storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), seenName);
         if (fs.existsSync(olderSeenSet)) {
           const file = nodePath.basename(olderSeenSet);
