@@ -29,7 +29,7 @@
  */
 import crypto from 'crypto';
 import { IntegrationError } from '../errors';
-import type { JsonValue, KeyValueStore, QueueEntry, RetryQueueStore } from '../stores/types';
+import type { ClaimedPut, JsonValue, KeyValueStore, QueueEntry, RetryQueueStore } from '../stores/types';
 import type { WebhookEvent } from './webhook';
 
 /** The part of a durable queue the journal uses. */
@@ -50,7 +50,7 @@ export interface IntakeOptions {
    * journals `entry` and claims `key` with `claim` in one transaction, both or neither — one disk sync
    * before the answer instead of two in turn.
    */
-  journalClaimed?: (entry: QueueEntry, maxJournal: number | undefined, key: string, claim: JsonValue, ttlMs: number) => Promise<'written' | 'held' | 'full'>;
+  journalClaimed?: (entry: QueueEntry, maxJournal: number | undefined, key: string, claim: JsonValue, ttlMs: number) => Promise<ClaimedPut>;
 }
 
 export type DuplicateBy = 'delivery-id' | 'business-key';
@@ -156,7 +156,7 @@ export class WebhookIntake {
 
   /** Journal and claim in one step: nothing to take back when either cannot be written. */
   private async journalClaimed(key: string, event: WebhookEvent, entry: QueueEntry, claim: Claim, write: NonNullable<IntakeOptions['journalClaimed']>): Promise<AcceptOutcome> {
-    let outcome: 'written' | 'held' | 'full';
+    let outcome: ClaimedPut;
     try {
       outcome = await write(entry, this.options.maxJournal, key, claim, this.options.dedupeTtlMs);
     } catch (err) {

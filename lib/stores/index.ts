@@ -22,7 +22,7 @@ import { STORE_KINDS, type IdempotencyStore, type KeyValueStore, type RetryQueue
 
 export * from './types';
 export { canonicalJson } from './json';
-export { SqliteClaimedQueue, type ClaimedPut } from './sqlite-claimed-queue';
+export { SqliteClaimedQueue } from './sqlite-claimed-queue';
 export { sqliteFile } from './sqlite-db';
 
 export function checkKind(kind: unknown): StoreKind {

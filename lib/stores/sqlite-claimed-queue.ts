@@ -13,10 +13,7 @@ import type { BatchStatement, SqlRunner } from './sqlite-db';
 import { deleteKeys, insertIfAbsentRows, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
 import { putBounded, putBoundedRows, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry } from './queue-rules';
-import type { JsonValue, QueueEntry, StoreOptions } from './types';
-
-/** What `putClaimed` did: wrote both; nothing, the key being held; nothing, the queue being full. */
-export type ClaimedPut = 'written' | 'held' | 'full';
+import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
 type ClaimedRow = { claim: InsertRow; put: PutRow };
 

@@ -197,6 +197,9 @@ export interface QueueListOptions {
   offset?: number;
 }
 
+/** What a put that also claims a key did: wrote both; nothing, the key being held; nothing, the queue being full. */
+export type ClaimedPut = 'written' | 'held' | 'full';
+
 export interface RetryQueueStore {
   readonly kind: StoreKind;
   readonly name: string;
