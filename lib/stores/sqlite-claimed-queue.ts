@@ -77,10 +77,11 @@ export class SqliteClaimedQueue {
 
   /**
    * Takes over the unexpired keys of the key/value SQLite file `file` (an older version kept them apart),
-   * then deletes that file: answers how many were taken. A copy cut short by a crash is made again at the
-   * next start (a key already here is kept), and only a finished copy deletes the file.
+   * then deletes that file: answers how many were taken, and why the file is still there when it could not
+   * be deleted (it is then copied again at the next start: a key already here is kept). A copy cut short by
+   * a crash is made again the same way, and only a finished copy deletes the file.
    */
-  async adoptClaims(file: string): Promise<number> {
+  async adoptClaims(file: string): Promise<{ adopted: number; notRemoved?: string }> {
     const adopted = await this.queue.database.outsideTransaction(async (sql) => {
       await sql.run('ATTACH DATABASE ? AS adopted', [file]);
       try {
@@ -91,8 +92,12 @@ export class SqliteClaimedQueue {
         await sql.run('DETACH DATABASE adopted');
       }
     });
-    for (const suffix of ['-wal', '-shm', '-journal', '']) fs.rmSync(file + suffix, { force: true });
-    return adopted;
+    try {
+      for (const suffix of ['-wal', '-shm', '-journal', '']) fs.rmSync(file + suffix, { force: true });
+    } catch (err) {
+      return { adopted, notRemoved: (err as Error).message };
+    }
+    return { adopted };
   }
 
   async close(): Promise<void> {

@@ -173,7 +173,10 @@ export = function (RED: any) {
         if (fs.existsSync(olderSeenSet)) {
           const file = nodePath.basename(olderSeenSet);
           claimed.adoptClaims(olderSeenSet).then(
-            (count) => node.log(RED._('magento-webhook-in.log.claims-adopted', { count, file })),
+            ({ adopted: count, notRemoved }) => {
+              node.log(RED._('magento-webhook-in.log.claims-adopted', { count, file }));
+              if (notRemoved) node.warn(RED._('magento-webhook-in.warn.claims-file-kept', { file, reason: notRemoved }));
+            },
             (err: Error) => node.warn(RED._('magento-webhook-in.warn.claims-not-adopted', { file, reason: err.message })),
           );
         }

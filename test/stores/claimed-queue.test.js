@@ -3,6 +3,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
+const sinon = require('sinon');
 const { SqliteClaimedQueue } = require('../../dist/lib/stores');
 const { SqliteKeyValueStore: KvStore } = require('../../dist/lib/stores/sqlite-kv');
 const { tempDir } = require('./kinds');
@@ -90,7 +91,7 @@ describe('stores: SQLite claimed queue (journal and claims in one file)', functi
       await new Promise((r) => setTimeout(r, 5));
       assert.strictEqual(await q.putClaimed(entry('a'), 10, 'here', { v: 'new' }, 60000), 'written');
       const file = path.join(directory, 'older-seen.sqlite');
-      assert.strictEqual(await q.adoptClaims(file), 2);
+      assert.deepStrictEqual(await q.adoptClaims(file), { adopted: 2 });
       assert.deepStrictEqual([await q.claims.get('kept'), await q.claims.get('here'), await q.claims.get('forever'), await q.claims.get('gone')],
         [{ v: 'older' }, { v: 'new' }, 1, undefined]);
       assert.deepStrictEqual(fs.readdirSync(directory).filter((f) => f.startsWith('older-seen')), []);
@@ -100,7 +101,22 @@ describe('stores: SQLite claimed queue (journal and claims in one file)', functi
     it('takes nothing from a file without the table, and still removes it', async () => {
       const file = path.join(directory, 'empty.sqlite');
       fs.writeFileSync(file, '');
-      assert.strictEqual(await q.adoptClaims(file), 0);
+      assert.deepStrictEqual(await q.adoptClaims(file), { adopted: 0 });
+      assert.ok(!fs.existsSync(file));
+    });
+
+    it('says so when the older file cannot be removed after the copy (it is copied again next time, harmlessly)', async () => {
+      const older = new KvStore({ name: 'older-kept', directory, purgeIntervalMs: 0 });
+      await older.set('kept', 1, 60000);
+      await older.close();
+      const file = path.join(directory, 'older-kept.sqlite');
+      const rm = sinon.stub(fs, 'rmSync').throws(new Error('EACCES: permission denied'));
+      try {
+        assert.deepStrictEqual(await q.adoptClaims(file), { adopted: 1, notRemoved: 'EACCES: permission denied' });
+      } finally {
+        rm.restore();
+      }
+      assert.deepStrictEqual(await q.adoptClaims(file), { adopted: 0 }, 'the key is here already; the file goes now');
       assert.ok(!fs.existsSync(file));
     });
 
