@@ -97,6 +97,8 @@ export class WebhookIntake {
   private readonly recent: RecentClaims;
   /** Accepts under way in this process, by business key: a repeat arriving meanwhile waits for the first. */
   private readonly underWay = new Map<string, Promise<AcceptOutcome | undefined>>();
+  /** Journal entries this instance accepted (and so sent on) that the flow has not taken over yet; at most the journal's size. */
+  private readonly acceptedHere = new Set<string>();
 
   constructor(private readonly seen: SeenBackend, private readonly journal: JournalBackend, private readonly options: IntakeOptions) {
     this.recent = new RecentClaims(options.recentKeys ?? DEFAULT_RECENT_KEYS);
@@ -169,6 +171,7 @@ export class WebhookIntake {
 
   private accepted(key: string, event: WebhookEvent, entry: QueueEntry, now: number): AcceptOutcome {
     this.recent.add(key, now + this.options.dedupeTtlMs, event.deliveryId);
+    this.acceptedHere.add(entry.id);
     return { outcome: 'accepted', entryId: entry.id };
   }
 
@@ -179,12 +182,18 @@ export class WebhookIntake {
   /** The flow took the event over: forget the journal entry. */
   async complete(entryId: string): Promise<void> {
     await this.journal.remove(entryId);
+    this.acceptedHere.delete(entryId);
   }
 
-  /** Events accepted but not yet taken over (after a crash or restart), oldest first. */
+  /**
+   * Events accepted but not yet taken over (after a crash or restart), oldest first — not those this
+   * instance accepted itself: they were sent on when accepted (a webhook can arrive before the flows
+   * have started and the node asks for these).
+   */
   async unfinished(limit = 1000): Promise<Array<{ entryId: string; event: JournaledEvent }>> {
     const entries = await this.journal.list({ state: ['in-flight', 'pending'], limit });
     return entries
+      .filter((e) => !this.acceptedHere.has(e.id))
       .sort((a, b) => a.firstFailedAt - b.firstFailedAt)
       .map((e) => ({ entryId: e.id, event: journaledEvent(e.message) }));
   }

@@ -64,7 +64,9 @@ describe('lib/orders webhook verification', () => {
     await intake.accept(ev('d3', 'k3'));
     // Journal full (2): refused with a transient error, claims undone so a retry can pass later.
     await assert.rejects(intake.accept(ev('d4', 'k4')), (e) => e.errorClass === 'transient');
-    const pending = await intake.unfinished();
+    // What a restart finds (a new intake on the same stores); this one sent them on when it accepted them.
+    assert.deepStrictEqual(await intake.unfinished(), []);
+    const pending = await new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 }).unfinished();
     assert.deepStrictEqual(pending.map((p) => p.event.deliveryId), ['d1', 'd3']);
     await intake.complete(pending[0].entryId);
     assert.strictEqual((await intake.accept(ev('d4', 'k4'))).outcome, 'accepted');
@@ -131,11 +133,11 @@ describe('lib/orders webhook verification', () => {
 
     it('answers a repeat as a duplicate even when the journal is full; a new event then gets 503', async () => {
       const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000, maxJournal: 1, recentKeys: 0 });
-      await intake.accept(ev('d1', 'k1'));
+      const first = await intake.accept(ev('d1', 'k1'));
       assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
       await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /journal is full/.test(e.message));
       // Its claim was undone: accepted once there is room.
-      await intake.complete((await intake.unfinished())[0].entryId);
+      await intake.complete(first.entryId);
       assert.strictEqual((await intake.accept(ev('d3', 'k3'))).outcome, 'accepted');
     });
 
@@ -165,6 +167,17 @@ describe('lib/orders webhook verification', () => {
       assert.strictEqual((await intake.accept(ev('d1', 'k1'))).outcome, 'accepted');
     });
 
+    it('does not give back at replay what it accepted itself (sent on already): a webhook may come before the flows start', async () => {
+      const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      const early = await intake.accept(ev('early', 'k1'));
+      assert.deepStrictEqual(await intake.unfinished(), []);
+      // A later instance (the next start) gives it back until the flow took it over.
+      const next = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      assert.deepStrictEqual((await next.unfinished()).map((u) => u.entryId), [early.entryId]);
+      await intake.complete(early.entryId);
+      assert.deepStrictEqual(await next.unfinished(), []);
+    });
+
     it('journals the body as received and gives the parsed payload back at replay, also for entries of older versions', async () => {
       const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
       const body = '{ "increment_id" : "000000042",  "total": 1.50 }';
@@ -174,7 +187,7 @@ describe('lib/orders webhook verification', () => {
       assert.strictEqual(stored.message.payload, undefined);
       // An entry as the previous version wrote it: the parsed payload itself.
       await journal.put({ ...stored, id: 'old-1', firstFailedAt: stored.firstFailedAt + 1, message: { payload: { n: 2 }, event: 'order.placed', idempotencyKey: 'k2', deliveryId: 'd2', businessKey: 'order.placed|k2', receivedAt: stored.message.receivedAt } });
-      const replay = await intake.unfinished();
+      const replay = await new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 }).unfinished();
       assert.deepStrictEqual(replay.map((r) => [r.event.deliveryId, r.event.payload, r.event.timestamp]),
         [['d1', { increment_id: '000000042', total: 1.5 }, 1714557600], ['d2', { n: 2 }, undefined]]);
     });
@@ -207,17 +220,18 @@ describe('lib/orders webhook verification', () => {
       assert.deepStrictEqual(await other.accept(ev('a', 'k1')), { outcome: 'duplicate', by: 'delivery-id' });
       assert.deepStrictEqual(await other.accept(ev('z', 'k1')), { outcome: 'duplicate', by: 'business-key' });
       assert.deepStrictEqual(await live(), ['a'], 'a repeat leaves no entry to take back');
-      const [{ entryId, event }] = await intake.unfinished();
+      const [{ entryId, event }] = await other.unfinished();
       assert.deepStrictEqual([entryId, event.deliveryId], [outcomes[0].entryId, 'a']);
+      assert.deepStrictEqual(await intake.unfinished(), [], 'the intake that accepted it sent it on already');
     });
 
     it('answers 503-worthy errors when the journal is full or the write fails, and keeps no claim either way', async () => {
       const intake = intakeOf({ maxJournal: 1, recentKeys: 0 });
-      await intake.accept(ev('d1', 'k1'));
+      const first = await intake.accept(ev('d1', 'k1'));
       assert.deepStrictEqual(await intake.accept(ev('d2', 'k1')), { outcome: 'duplicate', by: 'business-key' });
       await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /journal is full/.test(e.message));
       assert.strictEqual(await claimed.claims.get(w.WebhookIntake.businessKey('order.placed|k3')), undefined);
-      await intake.complete((await intake.unfinished())[0].entryId);
+      await intake.complete(first.entryId);
       await claimed.queue.database.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue BEGIN SELECT RAISE(ABORT, 'disk is full'); END");
       await assert.rejects(intake.accept(ev('d3', 'k3')), (e) => e.errorClass === 'transient' && /could not be stored durably: .*disk is full/.test(e.message));
       assert.strictEqual(await claimed.claims.get(w.WebhookIntake.businessKey('order.placed|k3')), undefined);
