@@ -83,6 +83,8 @@ export class ProductPush {
     const attributeSetId = Number(options.attributeSetId ?? 4);
     if (![1, 2, 3, 4].includes(visibility)) throw new ValidationError('visibility', `must be 1, 2, 3 or 4 (got ${String(options.visibility)})`);
     if (!Number.isInteger(attributeSetId) || attributeSetId < 1) throw new ValidationError('attributeSetId', `must be a positive whole number (got ${String(options.attributeSetId)})`);
+    const concurrency = Number(options.concurrency ?? 4);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ValidationError('concurrency', `must be a whole number of 1 or more (got ${String(options.concurrency)})`);
     const websiteIds = (options.websiteIds ?? []).map(Number);
     if (websiteIds.some((w) => !Number.isInteger(w) || w < 0)) throw new ValidationError('websiteIds', 'must be whole numbers (website ids)');
     this.options = {
@@ -91,7 +93,7 @@ export class ProductPush {
       attributeSetId,
       createEnabled: options.createEnabled === true,
       websiteIds,
-      concurrency: Math.max(1, Math.floor(Number(options.concurrency) || 4)),
+      concurrency,
     };
   }
 

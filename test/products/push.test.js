@@ -86,5 +86,10 @@ describe('products core', () => {
     const client = fakeClient(() => undefined);
     assert.throws(() => new ProductPush(client, { visibility: 7 }), (e) => e.field === 'visibility');
     assert.throws(() => new ProductPush(client, { attributeSetId: 0 }), (e) => e.field === 'attributeSetId');
+    // Concurrency was clamped silently before (0 → 1, 2.5 → 2): now refused like the other options.
+    for (const concurrency of [0, 2.5, -1, 'many']) {
+      assert.throws(() => new ProductPush(client, { concurrency }), (e) => e.field === 'concurrency' && /whole number of 1 or more/.test(e.message));
+    }
+    assert.doesNotThrow(() => new ProductPush(client, { concurrency: 1 }));
   });
 });
