@@ -13,6 +13,7 @@
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'http';
 import https from 'https';
+import { ValidationError } from '../errors';
 
 export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -89,6 +90,24 @@ export function answerJson(res: ServerResponse, status: number, body: Record<str
   res.end(text);
 }
 
+/** A host name, an IPv4 address or an IPv6 address (without brackets). */
+const HOST = /^[A-Za-z0-9.:_-]+$/;
+
+/** The port (1–65535) and interface (empty: every interface) to listen on; a ValidationError names the field at fault. */
+export function checkListenAddress(port: unknown, host?: unknown): { port: number; host?: string } {
+  const raw = port === undefined || port === null ? '' : String(port).trim();
+  const n = Number(raw);
+  if (raw === '' || !Number.isInteger(n) || n < 1 || n > 65535) throw new ValidationError('port', `must be a whole number from 1 to 65535 (got ${raw === '' ? 'nothing' : raw})`);
+  const h = host === undefined || host === null ? '' : String(host).trim();
+  if (h && !HOST.test(h)) throw new ValidationError('host', `"${h}" is not a host name or IP address`);
+  return { port: n, host: h || undefined };
+}
+
+/** How a listening address is shown: `host:port`, `0.0.0.0` for every interface. */
+export function shownAddress(where: Pick<ListenAddress, 'host' | 'port'>): string {
+  return `${where.host || '0.0.0.0'}:${where.port}`;
+}
+
 function keyOf(where: ListenAddress): string {
   return `${where.host ?? ''}|${where.port}`;
 }
@@ -106,7 +125,7 @@ export class WebhookListeners {
   private readonly closing = new Map<string, Promise<void>>();
 
   async open(where: ListenAddress, path: string, handler: WebhookHandler): Promise<OpenWebhookRoute> {
-    if (!Number.isInteger(where.port) || where.port < 1 || where.port > 65535) throw new WebhookListenError(`port must be a whole number from 1 to 65535 (got ${where.port})`);
+    checkListenAddress(where.port, where.host);
     const key = keyOf(where);
     const route = normalizePath(path);
     await this.closing.get(key);
@@ -142,7 +161,7 @@ export class WebhookListeners {
 
   private start(where: ListenAddress): Listener {
     const routes = new Map<string, WebhookHandler>();
-    const address = `${where.host || '0.0.0.0'}:${where.port}`;
+    const address = shownAddress(where);
     const inFlight = new Set<ServerResponse>();
     let closing = false;
     const serve = (req: IncomingMessage, res: ServerResponse): void => {

@@ -4,6 +4,7 @@ import os from 'os';
 import path from 'path';
 import { ValidationError } from '../errors';
 import { checkKind } from './index';
+import { SQLITE_FILE_SUFFIXES } from './sqlite-db';
 import type { StoreOptions } from './types';
 
 export interface StoreConfigFields {
@@ -19,9 +20,6 @@ function userDirectory(userDir: string | undefined): string {
 export function stateDirectory(userDir: string | undefined): string {
   return path.join(userDirectory(userDir), 'magento-erp');
 }
-
-/** An SQLite store file and what SQLite keeps beside it (the write-ahead log first: it goes with the file). */
-const SQLITE_SIBLINGS = ['-wal', '-shm', '-journal', ''];
 
 export interface StoreDirectory {
   directory: string;
@@ -46,7 +44,7 @@ export function storeDirectoryFor(userDir: string | undefined, name: string): St
   if (fs.existsSync(path.join(directory, file)) || !fs.existsSync(path.join(legacy, file))) return { directory };
   try {
     fs.mkdirSync(directory, { recursive: true });
-    for (const suffix of SQLITE_SIBLINGS) {
+    for (const suffix of SQLITE_FILE_SUFFIXES) {
       const from = path.join(legacy, file + suffix);
       if (fs.existsSync(from)) fs.renameSync(from, path.join(directory, file + suffix));
     }

@@ -9,7 +9,7 @@
 import fs from 'fs';
 import { ValidationError } from '../errors';
 import { canonicalJson, checkKey, checkTtl } from './json';
-import type { BatchStatement, SqlRunner } from './sqlite-db';
+import { SQLITE_FILE_SUFFIXES, type BatchStatement, type SqlRunner } from './sqlite-db';
 import { deleteKeys, insertIfAbsentRows, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
 import { putBounded, putBoundedRows, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry } from './queue-rules';
@@ -93,7 +93,7 @@ export class SqliteClaimedQueue {
       }
     });
     try {
-      for (const suffix of ['-wal', '-shm', '-journal', '']) fs.rmSync(file + suffix, { force: true });
+      for (const suffix of SQLITE_FILE_SUFFIXES) fs.rmSync(file + suffix, { force: true });
     } catch (err) {
       return { adopted, notRemoved: (err as Error).message };
     }

@@ -415,6 +415,9 @@ interface Shared { db: SqliteDatabase; refs: number }
 
 const open = new Map<string, Shared>();
 
+/** An SQLite store file and what SQLite keeps beside it, by suffix: the write-ahead log first (it goes with the file), the file itself last. */
+export const SQLITE_FILE_SUFFIXES = ['-wal', '-shm', '-journal', ''];
+
 export function sqliteFile(directory: string | undefined, name: string): string {
   if (!directory) throw new ValidationError('directory', 'a directory is needed for an SQLite store (Node-RED\'s user directory by default)');
   return path.resolve(directory, `${checkStoreName(name)}.sqlite`);

@@ -16,7 +16,7 @@ import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
-  answerJson, normalizePath, openWhenFree, requestPath, storeKindOf, verifyWebhook,
+  answerJson, checkListenAddress, normalizePath, openWhenFree, requestPath, shownAddress, storeKindOf, verifyWebhook,
 } from '../../lib/orders';
 import type { IntakeOptions, JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
 import { openKeyValueStore, openRetryQueueStore, sqliteFile, SqliteClaimedQueue, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
@@ -54,8 +54,6 @@ interface Counts {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-/** A host name, an IPv4 address or an IPv6 address (without brackets). */
-const HOST = /^[A-Za-z0-9.:_-]+$/;
 /** How often a webhook-in on its own port tries a port another program holds again. */
 const PORT_RETRY_MS = 10_000;
 
@@ -75,14 +73,12 @@ function ownAddressOf(RED: any, config: WebhookInConfig, respondInFlow: boolean)
   if (respondInFlow) {
     throw new ValidationError('respond', 'an http response node can only answer requests that came through Node-RED\'s HTTP server: listen there, or let this node answer');
   }
-  const raw = config.port === undefined || config.port === null ? '' : String(config.port).trim();
-  if (!raw) throw new ValidationError('port', 'is required when listening on a port of its own (e.g. 8081)');
-  const port = numberField(raw, 0, 'port', { min: 1, whole: true });
-  if (port > 65535) throw new ValidationError('port', `must be a whole number from 1 to 65535 (got ${raw})`);
-  const host = String(config.host ?? '').trim();
-  if (host && !HOST.test(host)) throw new ValidationError('host', `"${host}" is not a host name or IP address`);
+  if (config.port === undefined || config.port === null || String(config.port).trim() === '') {
+    throw new ValidationError('port', 'is required when listening on a port of its own (e.g. 8081)');
+  }
+  const { port, host } = checkListenAddress(config.port, config.host);
   const tls = config.tls ? tlsOf(RED, config.tls) : undefined;
-  return { port, host: host || undefined, tls };
+  return { port, host, tls };
 }
 
 /** Where the capture middleware leaves the raw body (or why it could not read it) for the route. */
@@ -317,7 +313,7 @@ export = function (RED: any) {
         onWaiting: (err, attempt) => {
           if (closed) return;
           waited = true;
-          const address = shown(`${where.host || '0.0.0.0'}:${where.port}`);
+          const address = shown(shownAddress(where));
           node.status({ fill: 'yellow', shape: 'ring', text: RED._('magento-webhook-in.status.waiting-port', { address }) });
           if (attempt === 1) node.warn(RED._('magento-webhook-in.warn.port-in-use', { reason: err.message, seconds: PORT_RETRY_MS / 1000 }));
         },

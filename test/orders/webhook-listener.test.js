@@ -107,7 +107,7 @@ describe('orders: webhook listeners on a port of their own', function () {
   });
 
   it('refuses a port out of range before listening', async () => {
-    await assert.rejects(listeners.open({ port: 0 }, '/x', ok('x')), /port must be a whole number from 1 to 65535 \(got 0\)/);
+    await assert.rejects(listeners.open({ port: 0 }, '/x', ok('x')), /port: must be a whole number from 1 to 65535 \(got 0\)/);
     await assert.rejects(listeners.open({ port: 65536 }, '/x', ok('x')), /got 65536/);
   });
 });
