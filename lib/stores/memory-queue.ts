@@ -1,5 +1,5 @@
 /** Retry queue in process memory: for tests and throwaway flows (lost on restart). */
-import { byFirstFailure, checkEntry, isLiveState, listStates, listWindow } from './queue-rules';
+import { byFirstFailure, checkEntry, checkMaxLive, isLiveState, listStates, listWindow } from './queue-rules';
 import { checkStoreName } from './json';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
@@ -14,6 +14,7 @@ export class MemoryRetryQueueStore implements RetryQueueStore {
 
   async put(entry: QueueEntry, maxLive?: number): Promise<boolean> {
     checkEntry(entry);
+    checkMaxLive(maxLive);
     if (maxLive !== undefined && !this.entries.has(entry.id) && isLiveState(entry.state)) {
       let live = 0;
       for (const e of this.entries.values()) if (isLiveState(e.state)) live++;

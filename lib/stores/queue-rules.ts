@@ -33,6 +33,14 @@ export function byFirstFailure(a: QueueEntry, b: QueueEntry): number {
   return a.firstFailedAt - b.firstFailedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** A capacity of live entries: a whole number of 0 or more, or undefined for none. */
+export function checkMaxLive(maxLive: number | undefined): number | undefined {
+  if (maxLive !== undefined && (!Number.isSafeInteger(maxLive) || maxLive < 0)) {
+    throw new ValidationError('maxLive', `must be a whole number of 0 or more (got ${JSON.stringify(maxLive)})`);
+  }
+  return maxLive;
+}
+
 export function checkEntry(entry: QueueEntry): QueueEntry {
   if (!entry || typeof entry.id !== 'string' || entry.id === '') throw new ValidationError('entry.id', 'must be a non-empty string');
   if (!(QUEUE_ENTRY_STATES as readonly string[]).includes(entry.state)) throw new ValidationError('entry.state', `must be one of ${QUEUE_ENTRY_STATES.join(', ')}`);

@@ -10,7 +10,7 @@
 import type Redis from 'ioredis';
 import { ValidationError } from '../errors';
 import { canonicalJson, checkStoreName } from './json';
-import { checkEntry, listStates, listWindow } from './queue-rules';
+import { checkEntry, checkMaxLive, listStates, listWindow } from './queue-rules';
 import { acquireRedis, DEFAULT_KEY_PREFIX, releaseRedis } from './redis-client';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
@@ -96,6 +96,7 @@ export class RedisRetryQueueStore implements RetryQueueStore {
 
   async put(entry: QueueEntry, maxLive?: number): Promise<boolean> {
     checkEntry(entry);
+    checkMaxLive(maxLive);
     if (entry.owner?.includes('|')) throw new ValidationError('entry.owner', 'must not contain "|"');
     const score = entry.state === 'pending' ? entry.nextAttemptAt : entry.state === 'in-flight' ? (entry.leaseUntil ?? entry.updatedAt) : entry.updatedAt;
     const ok = await this.redis.eval(PUT, 7, ...this.allKeys, entry.id, canonicalJson(entry), metaOf(entry), entry.state, score, entry.firstFailedAt, maxLive === undefined ? '' : maxLive);

@@ -9,34 +9,32 @@
 import fs from 'fs';
 import { ValidationError } from '../errors';
 import { canonicalJson, checkKey, checkTtl } from './json';
-import { SQLITE_FILE_SUFFIXES, type BatchStatement, type SqlRunner } from './sqlite-db';
-import { deleteKeys, insertIfAbsentRows, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
-import { putBounded, putBoundedRows, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
+import { SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
+import { claimRecorded, keyHeld, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
+import { LIVE_ENTRIES, putRecorded, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry } from './queue-rules';
 import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
-type ClaimedRow = { claim: InsertRow; put: PutRow };
+/** The claim's InsertRow, then the entry's PutRow. */
+type ClaimedRow = [...InsertRow, ...PutRow];
+
+const OUTCOMES: readonly ClaimedPut[] = ['written', 'held', 'full'];
 
 /**
- * The rows' keys claimed in one statement, then the entries of those claimed written in one more (each
- * on its own where the capacity is too short for all), then the claims of the entries that did not fit
- * taken back. Run as one transaction (`several`), alone or with the turns queued beside it.
+ * Each row's key claimed and its entry written, or neither: `held` where the key is held (answered before
+ * a full queue), `full` where the queue has no room left (counted in the rows' order, those of the rows
+ * before it included), else `written`. One script, so one transaction, alone or with the turns queued beside it.
  */
 function claimedPut(maxLive: number): BatchStatement<ClaimedRow, ClaimedPut> {
   return {
-    several: true,
-    async run(sql: SqlRunner, rows: ClaimedRow[]): Promise<ClaimedPut[]> {
-      const claimed = await insertIfAbsentRows(sql, rows.map((r) => r.claim));
-      const toPut = rows.filter((r) => claimed.has(r.claim[0]));
-      const written = toPut.length > 0 ? await putBoundedRows(sql, toPut.map((r) => r.put), maxLive) : new Set<string>();
-      const unfit: string[] = [];
-      for (const row of toPut) {
-        const entry = row.put[4];
-        if (written.has(entry.id) || await putBounded(sql, entry, maxLive)) written.add(entry.id);
-        else unfit.push(row.claim[0]);
-      }
-      if (unfit.length > 0) await deleteKeys(sql, unfit);
-      return rows.map((r) => (!claimed.has(r.claim[0]) ? 'held' : written.has(r.put[0]) ? 'written' : 'full'));
+    script: (now) => `INSERT INTO temp.batch_result (turn, result)
+        SELECT turn, CASE WHEN held THEN 'held' WHEN live + SUM(NOT held) OVER (ORDER BY turn) <= ${maxLive} THEN 'written' ELSE 'full' END
+        FROM (SELECT b.turn AS turn, ${keyHeld(now)} AS held, ${LIVE_ENTRIES} AS live FROM temp.batch_rows b);
+      ${claimRecorded("'written'")};
+      ${putRecorded("'written'", 3)}`,
+    result: (recorded) => {
+      if (!OUTCOMES.includes(recorded as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(recorded)}`);
+      return recorded as ClaimedPut;
     },
   };
 }
@@ -66,8 +64,8 @@ export class SqliteClaimedQueue {
     const ttl = checkTtl(ttlMs);
     if (ttl === undefined) throw new ValidationError('ttlMs', 'a claim needs a time to live');
     if (maxLive === undefined) maxLive = Number.MAX_SAFE_INTEGER;
-    else if (!Number.isInteger(maxLive) || maxLive < 1) throw new ValidationError('maxLive', `must be a whole number of 1 or more (got ${JSON.stringify(maxLive)})`);
-    const row: ClaimedRow = { claim: [checkKey(key), canonicalJson(value), Date.now() + ttl], put: putRow(entry) };
+    else if (!Number.isSafeInteger(maxLive) || maxLive < 1) throw new ValidationError('maxLive', `must be a whole number of 1 or more (got ${JSON.stringify(maxLive)})`);
+    const row: ClaimedRow = [checkKey(key), canonicalJson(value), Date.now() + ttl, ...putRow(entry)];
     let statement = this.statements.get(maxLive);
     if (!statement) this.statements.set(maxLive, statement = claimedPut(maxLive));
     // As every call of the two stores: after their tables exist (a read asked for before still comes first).

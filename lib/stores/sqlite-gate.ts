@@ -46,18 +46,6 @@ const SQL = {
   // Files made before gates knew holders (0.1.0) get the column.
   addHolder: 'ALTER TABLE gate ADD COLUMN holder TEXT',
   del: 'DELETE FROM gate WHERE key = ?',
-  // Fast paths for the common case, one statement for every call queued together (rows as a JSON array
-  // in ?1, see BatchStatement); a row they leave alone falls back to read, rule, write.
-  // Rows [key, token, now, leaseUntil, holder]: a key never seen (or purged) is taken.
-  insertNew: `INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
-    SELECT value ->> 0, 'in-flight', value ->> 1, value ->> 2, value ->> 2, value ->> 3, 1, value ->> 4 FROM json_each(?1) WHERE true
-    ON CONFLICT (key) DO NOTHING RETURNING key`,
-  // Rows [key, token, result, now, expiresAt]: the holder commits its own live key.
-  commitHeld: `WITH v AS (SELECT value ->> 0 AS key, value ->> 1 AS token, value ->> 2 AS result, value ->> 3 AS now, value ->> 4 AS expires
-      FROM json_each(?1))
-    UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = v.result, updated_at = v.now,
-      expires_at = v.expires FROM v WHERE gate.key = v.key AND gate.state = 'in-flight' AND gate.token = v.token AND gate.lease_until > v.now
-    RETURNING *`,
   releaseHeld: "DELETE FROM gate WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   endLeases: `UPDATE gate SET lease_until = ?1 WHERE rowid IN (
     SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 ORDER BY updated_at LIMIT ?3) RETURNING *`,
@@ -90,24 +78,36 @@ async function write(sql: SqlRunner, r: GateRecord): Promise<void> {
     r.createdAt, r.updatedAt, r.leaseUntil ?? null, r.expiresAt ?? null, r.attempts, r.holder ?? null]);
 }
 
-/** Rows as a JSON array for a batch statement's ?1. */
-const rowsParam = (rows: unknown[]): string => JSON.stringify(rows);
+// Fast paths for the common case, one script for every call queued together (see BatchStatement in
+// sqlite-db.ts); a row they leave alone falls back to read, rule, write.
 
 type InsertRow = [key: string, token: string, now: number, leaseUntil: number, holder: string | null];
-/** Whether each row's key was taken. */
+/** Whether each row's key was taken: a key never seen (or purged). */
 const insertNew: BatchStatement<InsertRow, boolean> = {
-  async run(sql, rows) {
-    const taken = new Set((await sql.all<{ key: string }>(SQL.insertNew, [rowsParam(rows)])).map((r) => r.key));
-    return rows.map(([key]) => taken.has(key));
-  },
+  script: () => `INSERT INTO temp.batch_result (turn, result)
+      SELECT b.turn, NOT EXISTS (SELECT 1 FROM gate WHERE key = b.r ->> 0) FROM temp.batch_rows b;
+    INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
+      SELECT b.r ->> 0, 'in-flight', b.r ->> 1, b.r ->> 2, b.r ->> 2, b.r ->> 3, 1, b.r ->> 4
+      FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE x.result = '1'`,
+  result: (recorded) => recorded === '1',
 };
 
 type CommitRow = [key: string, token: string, result: string | null, now: number, expiresAt: number];
-/** Each row's committed record, or undefined where the key was not live and held with that token. */
+/**
+ * Each row's committed record, or undefined where the key was not live and held with that token (the
+ * holder commits its own live key). What the record takes from the row there: [created_at, attempts].
+ */
 const commitHeld: BatchStatement<CommitRow, GateRecord | undefined> = {
-  async run(sql, rows) {
-    const committed = new Map((await sql.all<Row>(SQL.commitHeld, [rowsParam(rows)])).map((r) => [r.key, r]));
-    return rows.map(([key]) => fromRow(committed.get(key)));
+  script: () => `INSERT INTO temp.batch_result (turn, result)
+      SELECT b.turn, json_array(g.created_at, g.attempts) FROM temp.batch_rows b JOIN gate g ON g.key = b.r ->> 0
+      WHERE g.state = 'in-flight' AND g.token = b.r ->> 1 AND g.lease_until > b.r ->> 3;
+    UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = b.r ->> 2, updated_at = b.r ->> 3,
+      expires_at = b.r ->> 4
+      FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE gate.key = b.r ->> 0`,
+  result: (recorded, [key, , result, now, expiresAt]) => {
+    if (recorded === null) return undefined;
+    const [createdAt, attempts] = JSON.parse(recorded) as [number, number];
+    return fromRow({ key, state: 'done', token: null, holder: null, result, created_at: createdAt, updated_at: now, lease_until: null, expires_at: expiresAt, attempts });
   },
 };
 

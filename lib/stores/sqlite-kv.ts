@@ -1,5 +1,5 @@
 /** Key/value store in an SQLite file: durable across restart and crash (see sqlite-db.ts). Each operation is one statement, atomic by itself. */
-import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
+import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase } from './sqlite-db';
 import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import type { JsonValue, KeyValueStore, StoreOptions } from './types';
@@ -14,35 +14,33 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS kv (
 const SQL = {
   get: 'SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
   upsert: 'INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
-  // Rows [key, value, expiresAt] as a JSON array in ?1 (every call queued together, see BatchStatement),
-  // the time in ?2. An expired row counts as absent: replace it in the same statement.
-  insertIfAbsent: `INSERT INTO kv (key, value, expires_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?1) WHERE true
-    ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
-    WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?2 RETURNING key`,
   update: 'UPDATE kv SET value = ?, expires_at = ? WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)',
   del: 'DELETE FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
-  delKeys: 'DELETE FROM kv WHERE key IN (SELECT value FROM json_each(?1))',
   purge: 'DELETE FROM kv WHERE rowid IN (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)',
 };
 
 export type InsertRow = [key: string, value: string, expiresAt: number | null];
 
-/** Writes each row whose key is absent or expired, in one statement; answers the keys written. */
-export async function insertIfAbsentRows(sql: SqlRunner, rows: InsertRow[]): Promise<Set<string>> {
-  return new Set((await sql.all<{ key: string }>(SQL.insertIfAbsent, [JSON.stringify(rows), Date.now()])).map((r) => r.key));
+/**
+ * SQL for batch scripts (see BatchStatement in sqlite-db.ts) whose rows start with an InsertRow:
+ * whether row `b`'s key is held (there and not expired) at `now`.
+ */
+export function keyHeld(now: number): string {
+  return `EXISTS (SELECT 1 FROM kv WHERE kv.key = b.r ->> 0 AND (kv.expires_at IS NULL OR kv.expires_at > ${now}))`;
 }
 
-/** Deletes `keys` (expired or not), in one statement. */
-export async function deleteKeys(sql: SqlRunner, keys: string[]): Promise<void> {
-  await sql.run(SQL.delKeys, [JSON.stringify(keys)]);
+/** …and writing the key of each row that recorded `result` (an expired row there is replaced). */
+export function claimRecorded(result: string): string {
+  return `INSERT INTO kv (key, value, expires_at)
+    SELECT b.r ->> 0, b.r ->> 1, b.r ->> 2 FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE x.result = ${result}
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
 }
 
 /** Whether each row was written (its key absent or expired). */
 const insertIfAbsent: BatchStatement<InsertRow, boolean> = {
-  async run(sql, rows) {
-    const written = await insertIfAbsentRows(sql, rows);
-    return rows.map(([key]) => written.has(key));
-  },
+  script: (now) => `INSERT INTO temp.batch_result (turn, result) SELECT b.turn, NOT ${keyHeld(now)} FROM temp.batch_rows b;
+    ${claimRecorded("'1'")}`,
+  result: (recorded) => recorded === '1',
 };
 
 export class SqliteKeyValueStore implements KeyValueStore {

@@ -1,10 +1,10 @@
 /**
  * Retry queue in an SQLite file (the default): a retry or dead letter that was acknowledged survives
  * SIGKILL. The entry is one JSON document; the columns beside it are what the queue searches by.
- * `put` is one statement, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
+ * `put` is one batch script, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
  */
 import { checkStoreName } from './json';
-import { byFirstFailure, checkEntry, listStates, listWindow } from './queue-rules';
+import { byFirstFailure, checkEntry, checkMaxLive, listStates, listWindow } from './queue-rules';
 import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
@@ -21,22 +21,6 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS queue (
 const SQL = {
   get: 'SELECT entry FROM queue WHERE id = ?',
   upsert: 'INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry) VALUES (?, ?, ?, ?, ?)',
-  // The capacity check and the write in one statement (atomic by itself): a new live entry only while
-  // the live ones number fewer than ?6; an update, or a dead/finished entry, always.
-  upsertBounded: `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
-    SELECT ?1, ?2, ?3, ?4, ?5
-    WHERE ?2 NOT IN ('pending', 'in-flight')
-      OR EXISTS (SELECT 1 FROM queue WHERE id = ?1)
-      OR (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) < ?6`,
-  // The same for every call queued together (rows [id, state, nextAttemptAt, firstFailedAt, entry] as a JSON
-  // array in ?1, see BatchStatement), only while all of them fit: the capacity is counted once, before any is
-  // written. A row left out (the queue nearly full) is tried again on its own with upsertBounded. The entry is
-  // an object inside the array, stored as its JSON text (`->`): serialised once, not as a string in a string.
-  upsertBoundedRows: `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
-    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value -> 4 FROM json_each(?1)
-    WHERE (SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight')) + json_array_length(?1) <= ?2
-    RETURNING id`,
-  delRows: 'DELETE FROM queue WHERE id IN (SELECT value FROM json_each(?1)) RETURNING id',
   due: "SELECT entry FROM queue WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
   next: "SELECT MIN(next_attempt_at) AS t FROM queue WHERE state = 'pending'",
   delState: 'DELETE FROM queue WHERE state = ?',
@@ -57,35 +41,43 @@ export function putRow(e: QueueEntry): PutRow {
   return [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
 }
 
+/** SQL for batch scripts (see BatchStatement in sqlite-db.ts): how many live entries the queue holds. */
+export const LIVE_ENTRIES = "(SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight'))";
+
 /**
- * Writes every row in one statement while all of them fit under `maxLive` live entries (none otherwise);
- * answers the ids written.
+ * …and writing the entry of each row that recorded `result`, the PutRow's fields from position `at` of
+ * the row on (the entry, an object, kept as its JSON text).
  */
-export async function putBoundedRows(sql: SqlRunner, rows: PutRow[], maxLive: number): Promise<Set<string>> {
-  return new Set((await sql.all<{ id: string }>(SQL.upsertBoundedRows, [JSON.stringify(rows), maxLive])).map((r) => r.id));
+export function putRecorded(result: string, at = 0): string {
+  const field = (i: number): string => `b.r ->> ${at + i}`;
+  return `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
+    SELECT ${field(0)}, ${field(1)}, ${field(2)}, ${field(3)}, b.r -> ${at + 4} FROM temp.batch_rows b JOIN temp.batch_result x USING (turn)
+    WHERE x.result = ${result}`;
 }
 
-/** Writes one entry if it fits under `maxLive` live entries, counted exactly; answers whether it was written. */
-export async function putBounded(sql: SqlRunner, e: QueueEntry, maxLive: number): Promise<boolean> {
-  return (await sql.run(SQL.upsertBounded, [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, JSON.stringify(e), maxLive])).changes > 0;
-}
-
-/** Puts bounded by one capacity (one batch statement per bound). */
+/**
+ * Puts bounded by one capacity (one batch statement per bound), counted exactly, in the rows' order: a new
+ * live entry while fewer than `maxLive` live entries are queued (those of the rows before it included); an
+ * update of an entry there, or a dead/finished entry, always.
+ */
 function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
   return {
-    async run(sql, rows) {
-      const written = await putBoundedRows(sql, rows, maxLive);
-      return rows.map(([id]) => written.has(id));
-    },
+    script: () => `INSERT INTO temp.batch_result (turn, result)
+      SELECT turn, NOT adds OR live + SUM(adds) OVER (ORDER BY turn) <= ${maxLive}
+      FROM (SELECT b.turn AS turn, ${LIVE_ENTRIES} AS live,
+          (b.r ->> 1) IN ('pending', 'in-flight') AND NOT EXISTS (SELECT 1 FROM queue WHERE id = b.r ->> 0) AS adds
+        FROM temp.batch_rows b);
+      ${putRecorded("'1'")}`,
+    result: (recorded) => recorded === '1',
   };
 }
 
-/** Whether each id was there (and is now removed). */
-const removeRows: BatchStatement<string, boolean> = {
-  async run(sql, ids) {
-    const removed = new Set((await sql.all<{ id: string }>(SQL.delRows, [JSON.stringify(ids)])).map((r) => r.id));
-    return ids.map((id) => removed.has(id));
-  },
+/** Whether each id was there (and is now removed). Rows: [id]. */
+const removeRows: BatchStatement<[id: string], boolean> = {
+  script: () => `INSERT INTO temp.batch_result (turn, result)
+      SELECT b.turn, EXISTS (SELECT 1 FROM queue WHERE id = b.r ->> 0) FROM temp.batch_rows b;
+    DELETE FROM queue WHERE id IN (SELECT r ->> 0 FROM temp.batch_rows)`,
+  result: (recorded) => recorded === '1',
 };
 
 export class SqliteRetryQueueStore implements RetryQueueStore {
@@ -109,6 +101,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
 
   async put(entry: QueueEntry, maxLive?: number): Promise<boolean> {
     checkEntry(entry);
+    checkMaxLive(maxLive);
     await this.ready;
     if (maxLive === undefined) {
       await write(this.db, entry);
@@ -116,9 +109,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
     }
     let statement = this.boundedPuts.get(maxLive);
     if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
-    if (await this.db.batch(statement, putRow(entry), entry.id)) return true;
-    // The capacity left fewer places than rows in the batch: this one on its own, counted exactly.
-    return putBounded(this.db, entry, maxLive);
+    return this.db.batch(statement, putRow(entry), entry.id);
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {
@@ -163,7 +154,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
 
   async remove(id: string): Promise<boolean> {
     await this.ready;
-    return this.db.batch(removeRows, id, id);
+    return this.db.batch(removeRows, [id], id);
   }
 
   async removeByState(state: QueueEntryState): Promise<number> {
