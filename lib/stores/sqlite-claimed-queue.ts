@@ -9,9 +9,9 @@
 import fs from 'fs';
 import { ValidationError } from '../errors';
 import { canonicalJson, checkKey, checkTtl } from './json';
-import { SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
-import { claimRecorded, keyHeld, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
-import { LIVE_ENTRIES, putRecorded, putRow, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
+import { record, recorded, SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
+import { claimWhere, KEY_HELD, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
+import { liveChange, liveFits, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry } from './queue-rules';
 import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
@@ -21,20 +21,22 @@ type ClaimedRow = [...InsertRow, ...PutRow];
 const OUTCOMES: readonly ClaimedPut[] = ['written', 'held', 'full'];
 
 /**
- * Each row's key claimed and its entry written, or neither: `held` where the key is held (answered before
- * a full queue), `full` where the queue has no room left (counted in the rows' order, those of the rows
- * before it included), else `written`. One script, so one transaction, alone or with the turns queued beside it.
+ * Each row's key claimed and its entry (a new live one) written, or neither: `held` where the key is held
+ * (answered before a full queue), `full` where the queue has no room left, else `written`.
  */
 function claimedPut(maxLive: number): BatchStatement<ClaimedRow, ClaimedPut> {
+  const { count, fits } = liveFits(maxLive);
+  const written = `${recorded()} = 'written'`;
   return {
-    script: (now) => `INSERT INTO temp.batch_result (turn, result)
-        SELECT turn, CASE WHEN held THEN 'held' WHEN live + SUM(NOT held) OVER (ORDER BY turn) <= ${maxLive} THEN 'written' ELSE 'full' END
-        FROM (SELECT b.turn AS turn, ${keyHeld(now)} AS held, ${LIVE_ENTRIES} AS live FROM temp.batch_rows b);
-      ${claimRecorded("'written'")};
-      ${putRecorded("'written'", 3)}`,
-    result: (recorded) => {
-      if (!OUTCOMES.includes(recorded as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(recorded)}`);
-      return recorded as ClaimedPut;
+    name: `journal_put_claimed_${maxLive}`,
+    program: `${count}
+      ${record(`CASE WHEN ${KEY_HELD} THEN 'held' WHEN ${fits} THEN 'written' ELSE 'full' END`)}
+      ${liveChange('1', written)}
+      ${claimWhere(written)}
+      ${putWhere(written, 3)}`,
+    result: (answer) => {
+      if (!OUTCOMES.includes(answer as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(answer)}`);
+      return answer as ClaimedPut;
     },
   };
 }
@@ -70,7 +72,7 @@ export class SqliteClaimedQueue {
     if (!statement) this.statements.set(maxLive, statement = claimedPut(maxLive));
     // As every call of the two stores: after their tables exist (a read asked for before still comes first).
     await Promise.all([this.queue.ready, this.claims.ready]);
-    return this.queue.database.batch(statement, row, key);
+    return this.queue.database.batch(statement, row);
   }
 
   /**

@@ -155,55 +155,64 @@ class Statements implements SqlRunner {
 const MAX_GROUP = 200;
 
 /**
- * Where a batch script finds its rows and records its results: tables of the connection's own TEMP
- * database (in memory), emptied for every run of a script. `batch_rows` holds one row per call, its turn
- * number and the call's row as JSON text in `r` (read with `r ->> 0`, `r ->> 1`, … and `r -> n` for an
- * object kept as JSON); `batch_result` gets what the script answers each turn, as text.
+ * What batch statements run through, on the connection's own TEMP database (in memory): a row inserted
+ * into `batch_in` — its turn, its group, the time, the batch statement's name and the call's row as JSON
+ * text `r` — fires that statement's program (a BEFORE INSERT trigger), which does the call's work and
+ * records its answer in `batch_result`; the INSERT's RETURNING hands the answers back, and `batch_done`
+ * then deletes both rows again. `batch_live` is for programs that count something once per group (the
+ * live entries of a retry queue, see sqlite-queue.ts).
  */
-const BATCH_TABLES = `CREATE TEMP TABLE IF NOT EXISTS batch_rows (turn INTEGER PRIMARY KEY, r TEXT NOT NULL);
-  CREATE TEMP TABLE IF NOT EXISTS batch_result (turn INTEGER PRIMARY KEY, result TEXT)`;
-/** Reads and empties what the scripts of a run recorded. */
-const TAKE_RESULTS = 'DELETE FROM temp.batch_result RETURNING turn, result';
+const BATCH_TABLES = `CREATE TEMP TABLE IF NOT EXISTS batch_in (turn INTEGER PRIMARY KEY, grp INTEGER NOT NULL, now INTEGER NOT NULL,
+    statement TEXT NOT NULL, r TEXT NOT NULL);
+  CREATE TEMP TABLE IF NOT EXISTS batch_result (turn INTEGER PRIMARY KEY, result TEXT);
+  CREATE TEMP TABLE IF NOT EXISTS batch_live (grp INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+  CREATE TEMP TRIGGER IF NOT EXISTS batch_done AFTER INSERT ON batch_in BEGIN
+    DELETE FROM temp.batch_result WHERE turn = NEW.turn;
+    DELETE FROM temp.batch_in WHERE turn = NEW.turn;
+  END`;
+/** The rows of a group ([turn, statement name, row] as JSON in ?1, the group in ?2, the time in ?3), each answered. */
+const RUN_BATCH = `INSERT INTO temp.batch_in (turn, grp, now, statement, r) SELECT value ->> 0, ?2, ?3, value ->> 1, value -> 2 FROM json_each(?1)
+  RETURNING turn, (SELECT result FROM temp.batch_result x WHERE x.turn = batch_in.turn) AS result`;
 
 /**
- * One piece of SQL that does the same thing for many calls at once: the common case of a store call
- * (insert a new gate key, commit a held one, claim a key, journal an event, remove an entry).
+ * One program that does the same thing for many calls at once: the common case of a store call (insert
+ * a new gate key, commit a held one, claim a key, journal an event, remove an entry).
  *
- * `script(now)` is SQL text (statements separated by `;`, no parameters) that does, for every row in
- * `temp.batch_rows`, what the calls would have done one by one, and records each row's result with
- * `INSERT INTO temp.batch_result (turn, result) …` — text: `1`/`0` for a yes or no, or JSON. `now` is
- * the time of the run (ms), for expiry; numbers written into the text must be numbers the store checked.
- * `result` turns what a row recorded (null: nothing) into the call's answer.
+ * `program` is SQL statements, each ending with `;`, run for one call's row: `NEW.r` is the row as JSON
+ * text (`NEW.r ->> 0` its first value, `NEW.r -> 4` an object in it as JSON), `NEW.now` the time of the
+ * run (ms), `NEW.grp` the group. It records the call's answer as text with `record(…)` (`1`/`0` for a yes
+ * or no, or JSON) and reads it back with `recorded()`; `result` turns it (null: nothing recorded) into the
+ * call's answer. Tables are named with `main.` (the program is a TEMP trigger).
  *
- * Each row concerns one key, and the rows of one run never share a key, so what the script does to one
- * row cannot change what it does to another: the batch is the same as the calls one by one.
- *
- * Why scripts and not statements with parameters: every statement is a round trip from the event loop to
- * SQLite's thread and back, and under load the event loop answers only between its other work — about as
- * long as it is busy with it (4 ms a trip at 4,000 webhooks/s on 2 cores). A group of calls made of
- * scripts only runs as ONE `exec` (BEGIN IMMEDIATE, every script, COMMIT) and one read of the results:
- * two trips, however many statements, instead of one per statement plus BEGIN and COMMIT. The data goes
- * in as a JSON text literal (sqlText), never spliced into the SQL otherwise.
+ * The rows of every call that queued up together go in as ONE statement, one by one in the order asked:
+ * each sees what the ones before it wrote, exactly as if they had run alone. Why: every statement is a
+ * round trip from the event loop to SQLite's thread and back, and under load the event loop answers only
+ * between its other work, about as long as it is busy with it (4 ms a trip at 4,000 webhooks/s on 2 cores):
+ * a group of batch rows alone is one round trip and one disk sync, however many calls and statements it
+ * holds, where BEGIN, a statement per kind of call and COMMIT were five for a webhook journal's group.
  */
 export interface BatchStatement<Row, Result> {
-  script(now: number): string;
+  /** The program's name on the connection: letters, digits and `_`. One name, one program. */
+  readonly name: string;
+  readonly program: string;
   result(recorded: string | null, row: Row): Result;
 }
 
-/**
- * `text` as an SQL string literal, for the JSON a batch script reads its rows from. JSON text never holds a
- * NUL character (JSON.stringify escapes it), which would end the script early; anything else is refused.
- */
-export function sqlText(text: string): string {
-  if (text.includes('\0')) throw new ValidationError('text', 'an SQL text literal cannot hold a NUL character');
-  return `'${text.replace(/'/g, "''")}'`;
+/** A program's statement recording the call's answer, the SQL expression `value`. */
+export function record(value: string): string {
+  return `INSERT INTO temp.batch_result (turn, result) VALUES (NEW.turn, ${value});`;
 }
+
+/** The answer a program recorded for the call (an SQL expression, text or null). */
+export function recorded(): string {
+  return '(SELECT result FROM temp.batch_result WHERE turn = NEW.turn)';
+}
+
+const PROGRAM_NAME = /^[A-Za-z0-9_]+$/;
 
 interface Batched {
   statement: BatchStatement<unknown, unknown>;
   row: unknown;
-  /** What the row concerns (a key); two rows on one key never share a run. */
-  key: string;
 }
 
 interface Job {
@@ -212,7 +221,7 @@ interface Job {
   writes: boolean;
   /** One statement: atomic by itself, needs no BEGIN when it runs alone. */
   single: boolean;
-  /** A row of a batch statement (run by its script, never by `body`). */
+  /** A row of a batch statement (run by its program, never by `body`). */
   batched?: Batched;
   /** Runs alone and outside any transaction, never grouped with other turns. */
   apart?: boolean;
@@ -220,55 +229,18 @@ interface Job {
   reject: (err: unknown) => void;
 }
 
-/** The turns of `jobs` from `from`, all batch rows, up to the next other turn or the first repeated key. */
+/** The turns of `jobs` from `from` up to the next one that is not a batch row. */
 function batchRun(jobs: Job[], from: number): number {
-  const keys = new Set<string>();
   let end = from;
-  while (end < jobs.length && jobs[end].batched && !keys.has(jobs[end].batched!.key)) keys.add(jobs[end++].batched!.key);
+  while (end < jobs.length && jobs[end].batched) end++;
   return end;
 }
 
 /**
- * The SQL of the batch rows `jobs[from..end)` (one run: no key twice): for each batch statement among
- * them, its rows into temp.batch_rows (numbered by their place in `jobs`) and its script.
+ * The bodies of `jobs` (one transaction's turns) in the order they were asked; the batch rows between
+ * two other turns as one statement (`runBatch`).
  */
-function runScript(jobs: Job[], from: number, end: number, now: number): string {
-  const byStatement = new Map<BatchStatement<unknown, unknown>, Array<[number, unknown]>>();
-  for (let j = from; j < end; j++) {
-    const { statement, row } = jobs[j].batched!;
-    const rows = byStatement.get(statement);
-    if (rows) rows.push([j, row]);
-    else byStatement.set(statement, [[j, row]]);
-  }
-  const parts: string[] = [];
-  for (const [statement, rows] of byStatement) {
-    parts.push('DELETE FROM temp.batch_rows',
-      `INSERT INTO temp.batch_rows (turn, r) SELECT value ->> 0, value -> 1 FROM json_each(${sqlText(JSON.stringify(rows))})`,
-      statement.script(now));
-  }
-  parts.push('DELETE FROM temp.batch_rows');
-  return parts.join(';\n');
-}
-
-/** What the scripts run recorded, by turn (see TAKE_RESULTS). */
-async function takeResults(sql: SqlRunner): Promise<Map<number, string | null>> {
-  const rows = await sql.all<{ turn: number; result: string | null }>(TAKE_RESULTS);
-  return new Map(rows.map((r) => [r.turn, r.result === null ? null : String(r.result)]));
-}
-
-/** Job `j`'s answer from what its script recorded. */
-function resultOf(job: Job, recorded: Map<number, string | null>, j: number): unknown {
-  const { statement, row } = job.batched!;
-  return statement.result(recorded.get(j) ?? null, row);
-}
-
-/**
- * The bodies of `jobs` (one transaction's turns) in an order that gives each the result it would
- * have had one by one: a turn that is not a batch row runs where it was asked; the batch rows
- * between two such turns, when no key comes twice among them, run as one script per batch
- * statement (they touch different keys, so their order among themselves changes nothing).
- */
-async function runTurns(sql: SqlRunner, jobs: Job[]): Promise<unknown[]> {
+async function runTurns(sql: SqlRunner, jobs: Job[], runBatch: (sql: SqlRunner, jobs: Job[], from: number, end: number) => Promise<unknown[]>): Promise<unknown[]> {
   const results: unknown[] = new Array(jobs.length);
   for (let i = 0; i < jobs.length;) {
     if (!jobs[i].batched) {
@@ -277,9 +249,7 @@ async function runTurns(sql: SqlRunner, jobs: Job[]): Promise<unknown[]> {
       continue;
     }
     const end = batchRun(jobs, i);
-    await sql.exec(runScript(jobs, i, end, Date.now()));
-    const recorded = await takeResults(sql);
-    for (let j = i; j < end; j++) results[j] = resultOf(jobs[j], recorded, j);
+    (await runBatch(sql, jobs, i, end)).forEach((result, k) => { results[i + k] = result; });
     i = end;
   }
   return results;
@@ -296,6 +266,10 @@ export class SqliteDatabase implements SqlRunner {
   private readonly queue: Array<Job | { [CLOSE]: true; resolve: () => void; reject: (err: unknown) => void }> = [];
   private draining = false;
   private closed = false;
+  /** The batch statements' programs installed on this connection, by name (see BatchStatement). */
+  private readonly programs = new Map<string, string>();
+  /** Groups of batch rows run so far (each run's `grp`). */
+  private groups = 0;
 
   constructor(file: string) {
     const { Database, OPEN_CREATE, OPEN_READWRITE } = sqlite3();
@@ -352,12 +326,13 @@ export class SqliteDatabase implements SqlRunner {
         const group = this.queue.splice(0, n) as Job[];
         try {
           await this.opened;
+          await this.install(group);
         } catch (err) {
           for (const job of group) job.reject(err);
           continue;
         }
         if (group.every((job) => job.batched)) {
-          await this.scripted(group);
+          await this.batched(group);
         } else if (group.length === 1 || !group.some((job) => job.writes)) {
           // Reads see every committed write without a transaction.
           for (const job of group) await this.alone(job);
@@ -371,39 +346,64 @@ export class SqliteDatabase implements SqlRunner {
   }
 
   /**
-   * A group of batch rows only: one `exec` (BEGIN IMMEDIATE, the scripts, COMMIT), then one read of the
-   * results — two round trips to SQLite's thread for the whole group. When it fails nothing of it was
-   * written: each row on its own again, so only the one that fails fails.
+   * The batch rows `jobs[from..end)` as one statement (RUN_BATCH), their programs installed first: what
+   * each recorded, in order. Alone it is a transaction of its own; inside one, part of it.
    */
-  private async scripted(group: Job[]): Promise<void> {
-    let recorded: Map<number, string | null>;
+  private async runBatch(sql: SqlRunner, jobs: Job[], from: number, end: number): Promise<Array<string | null>> {
+    const rows: Array<[number, string, unknown]> = [];
+    for (let j = from; j < end; j++) {
+      const { statement, row } = jobs[j].batched!;
+      if (this.programs.get(statement.name) !== statement.program) throw new Error(`the batch statement ${statement.name} is not installed`);
+      rows.push([j - from, statement.name, row]);
+    }
+    const answers = await sql.all<{ turn: number; result: string | number | null }>(RUN_BATCH, [JSON.stringify(rows), ++this.groups, Date.now()]);
+    const recorded: Array<string | null> = new Array(end - from).fill(null);
+    for (const { turn, result } of answers) recorded[turn] = result === null ? null : String(result);
+    return recorded;
+  }
+
+  /**
+   * The programs of the batch statements in `group` not yet on this connection, as TEMP triggers on
+   * batch_in: once per connection, outside any transaction (a rollback would take one back unseen).
+   */
+  private async install(group: Job[]): Promise<void> {
+    for (const job of group) {
+      if (!job.batched) continue;
+      const { name, program } = job.batched.statement;
+      const installed = this.programs.get(name);
+      if (installed === program) continue;
+      if (installed !== undefined) throw new ValidationError('name', `two batch statements are named ${name}`);
+      if (!PROGRAM_NAME.test(name)) throw new ValidationError('name', `a batch statement's name is letters, digits and _ (got ${JSON.stringify(name)})`);
+      await this.sql.exec(`CREATE TEMP TRIGGER batch_${name} BEFORE INSERT ON batch_in WHEN NEW.statement = '${name}' BEGIN\n${program}\nEND`);
+      this.programs.set(name, program);
+    }
+  }
+
+  /** Each batch row's answer from what its program recorded. */
+  private static answers(jobs: Job[], from: number, recorded: Array<string | null>): unknown[] {
+    return recorded.map((text, k) => {
+      const { statement, row } = jobs[from + k].batched!;
+      return statement.result(text, row);
+    });
+  }
+
+  /**
+   * A group of batch rows only: ONE statement, its own transaction (one round trip to SQLite's thread, one
+   * disk sync). When it fails nothing of it was written: each row on its own again, so only the one that
+   * fails fails.
+   */
+  private async batched(group: Job[]): Promise<void> {
+    let recorded: Array<string | null>;
     try {
-      recorded = await whileBusy(async () => {
-        const parts = ['BEGIN IMMEDIATE'];
-        for (let i = 0; i < group.length;) {
-          const end = batchRun(group, i);
-          parts.push(runScript(group, i, end, Date.now()));
-          i = end;
-        }
-        parts.push('COMMIT');
-        try {
-          await this.sql.exec(parts.join(';\n'));
-        } catch (err) {
-          // The script stopped at the statement that failed, inside the transaction (unless SQLite already
-          // rolled it back): undo all of it, the results it recorded included.
-          await this.sql.exec('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-        return takeResults(this.sql);
-      });
+      recorded = await whileBusy(() => this.runBatch(this.sql, group, 0, group.length));
     } catch (err) {
       if (group.length === 1) group[0].reject(err);
-      else for (const job of group) await this.scripted([job]);
+      else for (const job of group) await this.batched([job]);
       return;
     }
     group.forEach((job, j) => {
       try {
-        job.resolve(resultOf(job, recorded, j));
+        job.resolve(job.batched!.statement.result(recorded[j], job.batched!.row));
       } catch (err) {
         job.reject(err);
       }
@@ -412,7 +412,7 @@ export class SqliteDatabase implements SqlRunner {
 
   private async alone(job: Job): Promise<void> {
     if (job.batched) {
-      await this.scripted([job]);
+      await this.batched([job]);
       return;
     }
     if (job.single || !job.writes) {
@@ -445,7 +445,7 @@ export class SqliteDatabase implements SqlRunner {
     }
     let results: unknown[];
     try {
-      results = await runTurns(this.sql, group);
+      results = await runTurns(this.sql, group, async (sql, jobs, from, end) => SqliteDatabase.answers(jobs, from, await this.runBatch(sql, jobs, from, end)));
       await this.sql.run('COMMIT');
     } catch {
       await this.sql.run('ROLLBACK').catch(() => undefined);
@@ -495,14 +495,13 @@ export class SqliteDatabase implements SqlRunner {
   }
 
   /**
-   * `row` through `statement` (a write), as one run of its script with the rows of every call that queued
-   * up meanwhile (see BatchStatement); resolves with this row's result once committed. `key` is what the
-   * row concerns: rows on one key are never in one run.
+   * `row` through `statement`'s program (a write), in one statement with the rows of every call that
+   * queued up meanwhile (see BatchStatement); resolves with this row's result once committed.
    */
-  batch<Row, Result>(statement: BatchStatement<Row, Result>, row: Row, key: string): Promise<Result> {
-    const batched: Batched = { statement: statement as BatchStatement<unknown, unknown>, row, key };
-    // Never through `body`: a batch row runs by its statement's script (`scripted`, `runTurns`).
-    return this.enqueue(true, false, () => Promise.reject(new Error('a batch row runs by its script')), batched);
+  batch<Row, Result>(statement: BatchStatement<Row, Result>, row: Row): Promise<Result> {
+    const batched: Batched = { statement: statement as BatchStatement<unknown, unknown>, row };
+    // Never through `body`: a batch row runs by its statement's program (`batched`, `runTurns`).
+    return this.enqueue(true, false, () => Promise.reject(new Error('a batch row runs by its program')), batched);
   }
 
   /**

@@ -7,7 +7,7 @@ import { randomUUID } from 'crypto';
 import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
 import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
-import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
+import { acquireDatabase, record, recorded, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
 
 interface Row {
@@ -78,18 +78,17 @@ async function write(sql: SqlRunner, r: GateRecord): Promise<void> {
     r.createdAt, r.updatedAt, r.leaseUntil ?? null, r.expiresAt ?? null, r.attempts, r.holder ?? null]);
 }
 
-// Fast paths for the common case, one script for every call queued together (see BatchStatement in
+// Fast paths for the common case, one statement for every call queued together (see BatchStatement in
 // sqlite-db.ts); a row they leave alone falls back to read, rule, write.
 
 type InsertRow = [key: string, token: string, now: number, leaseUntil: number, holder: string | null];
 /** Whether each row's key was taken: a key never seen (or purged). */
 const insertNew: BatchStatement<InsertRow, boolean> = {
-  script: () => `INSERT INTO temp.batch_result (turn, result)
-      SELECT b.turn, NOT EXISTS (SELECT 1 FROM gate WHERE key = b.r ->> 0) FROM temp.batch_rows b;
-    INSERT INTO gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
-      SELECT b.r ->> 0, 'in-flight', b.r ->> 1, b.r ->> 2, b.r ->> 2, b.r ->> 3, 1, b.r ->> 4
-      FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE x.result = '1'`,
-  result: (recorded) => recorded === '1',
+  name: 'gate_insert_new',
+  program: `${record('NOT EXISTS (SELECT 1 FROM main.gate WHERE key = NEW.r ->> 0)')}
+    INSERT INTO main.gate (key, state, token, created_at, updated_at, lease_until, attempts, holder)
+      SELECT NEW.r ->> 0, 'in-flight', NEW.r ->> 1, NEW.r ->> 2, NEW.r ->> 2, NEW.r ->> 3, 1, NEW.r ->> 4 WHERE ${recorded()} = '1';`,
+  result: (answer) => answer === '1',
 };
 
 type CommitRow = [key: string, token: string, result: string | null, now: number, expiresAt: number];
@@ -98,15 +97,14 @@ type CommitRow = [key: string, token: string, result: string | null, now: number
  * holder commits its own live key). What the record takes from the row there: [created_at, attempts].
  */
 const commitHeld: BatchStatement<CommitRow, GateRecord | undefined> = {
-  script: () => `INSERT INTO temp.batch_result (turn, result)
-      SELECT b.turn, json_array(g.created_at, g.attempts) FROM temp.batch_rows b JOIN gate g ON g.key = b.r ->> 0
-      WHERE g.state = 'in-flight' AND g.token = b.r ->> 1 AND g.lease_until > b.r ->> 3;
-    UPDATE gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = b.r ->> 2, updated_at = b.r ->> 3,
-      expires_at = b.r ->> 4
-      FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE gate.key = b.r ->> 0`,
-  result: (recorded, [key, , result, now, expiresAt]) => {
-    if (recorded === null) return undefined;
-    const [createdAt, attempts] = JSON.parse(recorded) as [number, number];
+  name: 'gate_commit_held',
+  program: `${record(`(SELECT json_array(created_at, attempts) FROM main.gate
+      WHERE key = NEW.r ->> 0 AND state = 'in-flight' AND token = NEW.r ->> 1 AND lease_until > NEW.r ->> 3)`)}
+    UPDATE main.gate SET state = 'done', token = NULL, holder = NULL, lease_until = NULL, result = NEW.r ->> 2, updated_at = NEW.r ->> 3,
+      expires_at = NEW.r ->> 4 WHERE key = NEW.r ->> 0 AND ${recorded()} IS NOT NULL;`,
+  result: (answer, [key, , result, now, expiresAt]) => {
+    if (answer === null) return undefined;
+    const [createdAt, attempts] = JSON.parse(answer) as [number, number];
     return fromRow({ key, state: 'done', token: null, holder: null, result, created_at: createdAt, updated_at: now, lease_until: null, expires_at: expiresAt, attempts });
   },
 };
@@ -141,7 +139,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     await this.ready;
     const at = Date.now();
     // A key never seen (or purged): one statement for this and the calls queued with it.
-    if (await this.db.batch(insertNew, [key, token, at, at + lease, holder ?? null], key)) {
+    if (await this.db.batch(insertNew, [key, token, at, at + lease, holder ?? null])) {
       const record: GateRecord = { key, state: 'in-flight', token, createdAt: at, updatedAt: at, leaseUntil: at + lease, attempts: 1 };
       if (holder !== undefined) record.holder = holder;
       return { outcome: 'acquired', token, record };
@@ -161,7 +159,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     if (token !== undefined) {
       // The holder commits its own live key: one statement for this and the calls queued with it.
       const at = Date.now();
-      const record = await this.db.batch(commitHeld, [key, token, result === undefined ? null : canonicalJson(result), at, at + ttl], key);
+      const record = await this.db.batch(commitHeld, [key, token, result === undefined ? null : canonicalJson(result), at, at + ttl]);
       if (record) return { outcome: 'committed' as const, record };
     }
     return this.db.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 /** Key/value store in an SQLite file: durable across restart and crash (see sqlite-db.ts). Each operation is one statement, atomic by itself. */
-import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase } from './sqlite-db';
+import { acquireDatabase, record, recorded, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase } from './sqlite-db';
 import { canonicalJson, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import type { JsonValue, KeyValueStore, StoreOptions } from './types';
@@ -22,25 +22,23 @@ const SQL = {
 export type InsertRow = [key: string, value: string, expiresAt: number | null];
 
 /**
- * SQL for batch scripts (see BatchStatement in sqlite-db.ts) whose rows start with an InsertRow:
- * whether row `b`'s key is held (there and not expired) at `now`.
+ * For batch programs (see BatchStatement in sqlite-db.ts) whose rows start with an InsertRow: whether
+ * the row's key is held (there and not expired)…
  */
-export function keyHeld(now: number): string {
-  return `EXISTS (SELECT 1 FROM kv WHERE kv.key = b.r ->> 0 AND (kv.expires_at IS NULL OR kv.expires_at > ${now}))`;
-}
+export const KEY_HELD = 'EXISTS (SELECT 1 FROM main.kv WHERE key = NEW.r ->> 0 AND (expires_at IS NULL OR expires_at > NEW.now))';
 
-/** …and writing the key of each row that recorded `result` (an expired row there is replaced). */
-export function claimRecorded(result: string): string {
-  return `INSERT INTO kv (key, value, expires_at)
-    SELECT b.r ->> 0, b.r ->> 1, b.r ->> 2 FROM temp.batch_rows b JOIN temp.batch_result x USING (turn) WHERE x.result = ${result}
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`;
+/** …and writing its key where `condition` holds (an expired row there is replaced). */
+export function claimWhere(condition: string): string {
+  return `INSERT INTO main.kv (key, value, expires_at) SELECT NEW.r ->> 0, NEW.r ->> 1, NEW.r ->> 2 WHERE ${condition}
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at;`;
 }
 
 /** Whether each row was written (its key absent or expired). */
 const insertIfAbsent: BatchStatement<InsertRow, boolean> = {
-  script: (now) => `INSERT INTO temp.batch_result (turn, result) SELECT b.turn, NOT ${keyHeld(now)} FROM temp.batch_rows b;
-    ${claimRecorded("'1'")}`,
-  result: (recorded) => recorded === '1',
+  name: 'kv_insert_if_absent',
+  program: `${record(`NOT ${KEY_HELD}`)}
+    ${claimWhere(`${recorded()} = '1'`)}`,
+  result: (answer) => answer === '1',
 };
 
 export class SqliteKeyValueStore implements KeyValueStore {
@@ -83,7 +81,7 @@ export class SqliteKeyValueStore implements KeyValueStore {
   async setIfAbsent(key: string, value: JsonValue, ttlMs?: number): Promise<boolean> {
     const row: InsertRow = [checkKey(key), canonicalJson(value), this.expiry(ttlMs)];
     await this.ready;
-    return this.db.batch(insertIfAbsent, row, key);
+    return this.db.batch(insertIfAbsent, row);
   }
 
   async compareAndSet(key: string, expected: JsonValue | undefined, value: JsonValue, ttlMs?: number): Promise<boolean> {

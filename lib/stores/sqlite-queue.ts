@@ -1,11 +1,11 @@
 /**
  * Retry queue in an SQLite file (the default): a retry or dead letter that was acknowledged survives
  * SIGKILL. The entry is one JSON document; the columns beside it are what the queue searches by.
- * `put` is one batch script, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
+ * `put` is one batch program, its capacity check included; `claimDue` is an IMMEDIATE transaction (see sqlite-db.ts).
  */
 import { checkStoreName } from './json';
 import { byFirstFailure, checkEntry, checkMaxLive, listStates, listWindow } from './queue-rules';
-import { acquireDatabase, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
+import { acquireDatabase, record, recorded, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
 import type { QueueCounts, QueueEntry, QueueEntryState, QueueListOptions, RetryQueueStore, StoreOptions } from './types';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS queue (
@@ -41,43 +41,60 @@ export function putRow(e: QueueEntry): PutRow {
   return [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
 }
 
-/** SQL for batch scripts (see BatchStatement in sqlite-db.ts): how many live entries the queue holds. */
-export const LIVE_ENTRIES = "(SELECT COUNT(*) FROM queue WHERE state IN ('pending', 'in-flight'))";
-
 /**
- * …and writing the entry of each row that recorded `result`, the PutRow's fields from position `at` of
- * the row on (the entry, an object, kept as its JSON text).
+ * For batch programs (see BatchStatement in sqlite-db.ts): the live entries of the queue counted once per
+ * group, into temp.batch_live (kept up to date by the programs that add or remove one, liveChange)…
  */
-export function putRecorded(result: string, at = 0): string {
-  const field = (i: number): string => `b.r ->> ${at + i}`;
-  return `INSERT OR REPLACE INTO queue (id, state, next_attempt_at, first_failed_at, entry)
-    SELECT ${field(0)}, ${field(1)}, ${field(2)}, ${field(3)}, b.r -> ${at + 4} FROM temp.batch_rows b JOIN temp.batch_result x USING (turn)
-    WHERE x.result = ${result}`;
+const COUNT_LIVE = `DELETE FROM temp.batch_live WHERE grp <> NEW.grp;
+  INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state IN ('pending', 'in-flight'))
+    WHERE NOT EXISTS (SELECT 1 FROM temp.batch_live WHERE grp = NEW.grp);`;
+
+/** …whether a new live entry still fits under `maxLive` (a number the caller checked)… */
+export function liveFits(maxLive: number): { count: string; fits: string } {
+  return { count: COUNT_LIVE, fits: `(SELECT n FROM temp.batch_live WHERE grp = NEW.grp) < ${maxLive}` };
 }
 
+/** …the count changed by `delta` (an SQL expression) when `condition` holds (a group with no count yet counts later)… */
+export function liveChange(delta: string, condition = 'true'): string {
+  return `UPDATE temp.batch_live SET n = n + (${delta}) WHERE grp = NEW.grp AND ${condition};`;
+}
+
+/** …and writing the entry of a row whose PutRow starts at position `at` where `condition` holds. */
+export function putWhere(condition: string, at = 0): string {
+  const field = (i: number): string => `NEW.r ->> ${at + i}`;
+  return `INSERT OR REPLACE INTO main.queue (id, state, next_attempt_at, first_failed_at, entry)
+    SELECT ${field(0)}, ${field(1)}, ${field(2)}, ${field(3)}, NEW.r -> ${at + 4} WHERE ${condition};`;
+}
+
+const IS_LIVE = "IN ('pending', 'in-flight')";
+/** Whether the entry with the row's id is there and live (0 when absent). */
+const WAS_LIVE = `COALESCE((SELECT state ${IS_LIVE} FROM main.queue WHERE id = NEW.r ->> 0), 0)`;
+
 /**
- * Puts bounded by one capacity (one batch statement per bound), counted exactly, in the rows' order: a new
- * live entry while fewer than `maxLive` live entries are queued (those of the rows before it included); an
- * update of an entry there, or a dead/finished entry, always.
+ * Puts bounded by one capacity (one batch statement per bound), counted exactly, in the order asked: a
+ * new live entry while fewer than `maxLive` live entries are queued; an update of an entry there, or a
+ * dead/finished entry, always.
  */
 function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
+  const { count, fits } = liveFits(maxLive);
+  const written = `${recorded()} = '1'`;
   return {
-    script: () => `INSERT INTO temp.batch_result (turn, result)
-      SELECT turn, NOT adds OR live + SUM(adds) OVER (ORDER BY turn) <= ${maxLive}
-      FROM (SELECT b.turn AS turn, ${LIVE_ENTRIES} AS live,
-          (b.r ->> 1) IN ('pending', 'in-flight') AND NOT EXISTS (SELECT 1 FROM queue WHERE id = b.r ->> 0) AS adds
-        FROM temp.batch_rows b);
-      ${putRecorded("'1'")}`,
-    result: (recorded) => recorded === '1',
+    name: `queue_put_bounded_${maxLive}`,
+    program: `${count}
+      ${record(`(NEW.r ->> 1) NOT ${IS_LIVE} OR EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0) OR ${fits}`)}
+      ${liveChange(`((NEW.r ->> 1) ${IS_LIVE}) - ${WAS_LIVE}`, written)}
+      ${putWhere(written)}`,
+    result: (answer) => answer === '1',
   };
 }
 
 /** Whether each id was there (and is now removed). Rows: [id]. */
 const removeRows: BatchStatement<[id: string], boolean> = {
-  script: () => `INSERT INTO temp.batch_result (turn, result)
-      SELECT b.turn, EXISTS (SELECT 1 FROM queue WHERE id = b.r ->> 0) FROM temp.batch_rows b;
-    DELETE FROM queue WHERE id IN (SELECT r ->> 0 FROM temp.batch_rows)`,
-  result: (recorded) => recorded === '1',
+  name: 'queue_remove',
+  program: `${record('EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0)')}
+    ${liveChange(`-${WAS_LIVE}`)}
+    DELETE FROM main.queue WHERE id = NEW.r ->> 0;`,
+  result: (answer) => answer === '1',
 };
 
 export class SqliteRetryQueueStore implements RetryQueueStore {
@@ -109,7 +126,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
     }
     let statement = this.boundedPuts.get(maxLive);
     if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
-    return this.db.batch(statement, putRow(entry), entry.id);
+    return this.db.batch(statement, putRow(entry));
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {
@@ -154,7 +171,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
 
   async remove(id: string): Promise<boolean> {
     await this.ready;
-    return this.db.batch(removeRows, [id], id);
+    return this.db.batch(removeRows, [id]);
   }
 
   async removeByState(state: QueueEntryState): Promise<number> {
