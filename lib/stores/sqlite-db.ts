@@ -289,7 +289,7 @@ export class SqliteDatabase implements SqlRunner {
       this.raw.configure('busyTimeout', BUSY_TIMEOUT_MS);
       await whileBusy(() => this.sql.get('PRAGMA journal_mode = WAL'));
       await whileBusy(() => this.sql.run('PRAGMA synchronous = FULL'));
-      // The batch scripts' tables (see BatchStatement) belong to this connection: kept in memory.
+      // The batch statements' tables (see BatchStatement) belong to this connection: kept in memory.
       await this.sql.run('PRAGMA temp_store = MEMORY');
       await this.sql.exec(BATCH_TABLES);
     });
@@ -346,7 +346,7 @@ export class SqliteDatabase implements SqlRunner {
   }
 
   /**
-   * The batch rows `jobs[from..end)` as one statement (RUN_BATCH), their programs installed first: what
+   * The batch rows `jobs[from..end)` as one statement (RUN_BATCH), their programs installed (`install`): what
    * each recorded, in order. Alone it is a transaction of its own; inside one, part of it.
    */
   private async runBatch(sql: SqlRunner, jobs: Job[], from: number, end: number): Promise<Array<string | null>> {

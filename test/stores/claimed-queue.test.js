@@ -56,6 +56,35 @@ describe('stores: SQLite claimed queue (journal and claims in one file)', functi
     assert.strictEqual((await liveIds()).length, 2);
   });
 
+  it('counts the room in one burst call by call: a removal makes room for the puts after it, not before', async () => {
+    assert.strictEqual(await q.putClaimed(entry('a'), 2, 'ka', 1, 60000), 'written');
+    assert.strictEqual(await q.putClaimed(entry('b'), 2, 'kb', 1, 60000), 'written');
+    // A transaction holds the file's turn while the calls queue up behind it, each reaching the queue before
+    // the next is made: they then run as one group, in that order.
+    let release;
+    const holding = q.queue.database.transaction(() => new Promise((resolve) => { release = resolve; }));
+    const queued = () => new Promise((resolve) => setImmediate(resolve));
+    const calls = [];
+    for (const call of [
+      () => q.putClaimed(entry('c'), 2, 'kc', 1, 60000), // full: a and b are live
+      () => q.queue.remove('a'),
+      () => q.putClaimed(entry('d'), 2, 'kd', 1, 60000), // in a's place
+      () => q.putClaimed(entry('e'), 2, 'ke', 1, 60000), // full again
+      () => q.queue.remove('b'),
+      () => q.putClaimed(entry('f'), 2, 'kf', 1, 60000), // in b's place
+    ]) {
+      calls.push(call());
+      await queued();
+    }
+    release();
+    await holding;
+    assert.deepStrictEqual(await Promise.all(calls), ['full', true, 'written', 'full', true, 'written']);
+    assert.deepStrictEqual(await liveIds(), ['d', 'f']);
+    assert.strictEqual(await q.claims.get('kc'), undefined, 'no claim for an entry that did not fit');
+    // The next group counts afresh: still full.
+    assert.strictEqual(await q.putClaimed(entry('g'), 2, 'kg', 1, 60000), 'full');
+  });
+
   it('re-claims an expired key', async () => {
     assert.strictEqual(await q.putClaimed(entry('a'), 10, 'k', 1, 1), 'written');
     await new Promise((r) => setTimeout(r, 5));

@@ -142,6 +142,15 @@ describe('stores: SQLite database layer', function () {
       await releaseDatabase(file);
     });
 
+    it('refuses a second program under a name already taken, and a name that is not letters, digits and _', async function () {
+      const db = await table();
+      assert.strictEqual(await db.batch(insert, ['x', 1]), true);
+      await assert.rejects(() => db.batch({ ...insert, program: 'SELECT 1;' }, ['y', 2]), /name: two batch statements are named test_insert/);
+      await assert.rejects(() => db.batch({ ...insert, name: 'bad name' }, ['y', 2]), /name: a batch statement's name is letters, digits and _/);
+      assert.strictEqual(await db.batch(insert, ['y', 2]), true, 'the connection still works');
+      await releaseDatabase(file);
+    });
+
     it('a row that makes the statement fail fails alone: the other rows are committed', async function () {
       const db = await table();
       await db.batch(insert, ['first', 0]);
