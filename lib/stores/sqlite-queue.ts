@@ -45,8 +45,9 @@ export function putRow(e: QueueEntry): PutRow {
  * For batch programs (see BatchStatement in sqlite-db.ts): the live entries of the queue counted once per
  * group, into temp.batch_live (kept up to date by the programs that add or remove one, liveChange)…
  */
+const IS_LIVE = "IN ('pending', 'in-flight')";
 const COUNT_LIVE = `DELETE FROM temp.batch_live WHERE grp <> NEW.grp;
-  INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state IN ('pending', 'in-flight'))
+  INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state ${IS_LIVE})
     WHERE NOT EXISTS (SELECT 1 FROM temp.batch_live WHERE grp = NEW.grp);`;
 
 /** …whether a new live entry still fits under `maxLive` (a number the caller checked)… */
@@ -66,7 +67,6 @@ export function putWhere(condition: string, at = 0): string {
     SELECT ${field(0)}, ${field(1)}, ${field(2)}, ${field(3)}, NEW.r -> ${at + 4} WHERE ${condition};`;
 }
 
-const IS_LIVE = "IN ('pending', 'in-flight')";
 /** Whether the entry with the row's id is there and live (0 when absent). */
 const WAS_LIVE = `COALESCE((SELECT state ${IS_LIVE} FROM main.queue WHERE id = NEW.r ->> 0), 0)`;
 
