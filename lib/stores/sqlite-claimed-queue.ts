@@ -12,7 +12,7 @@ import { canonicalJson, checkKey, checkTtl } from './json';
 import { record, recorded, SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
 import { claimWhere, KEY_HELD, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
 import { liveChange, liveFits, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
-import { checkEntry } from './queue-rules';
+import { checkEntry, checkMaxLive } from './queue-rules';
 import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
 /** The claim's InsertRow, then the entry's PutRow. */
@@ -65,8 +65,7 @@ export class SqliteClaimedQueue {
     checkEntry(entry);
     const ttl = checkTtl(ttlMs);
     if (ttl === undefined) throw new ValidationError('ttlMs', 'a claim needs a time to live');
-    if (maxLive === undefined) maxLive = Number.MAX_SAFE_INTEGER;
-    else if (!Number.isSafeInteger(maxLive) || maxLive < 1) throw new ValidationError('maxLive', `must be a whole number of 1 or more (got ${JSON.stringify(maxLive)})`);
+    maxLive = checkMaxLive(maxLive) ?? Number.MAX_SAFE_INTEGER;
     const row: ClaimedRow = [checkKey(key), canonicalJson(value), Date.now() + ttl, ...putRow(entry)];
     let statement = this.statements.get(maxLive);
     if (!statement) this.statements.set(maxLive, statement = claimedPut(maxLive));

@@ -236,23 +236,9 @@ function batchRun(jobs: Job[], from: number): number {
   return end;
 }
 
-/**
- * The bodies of `jobs` (one transaction's turns) in the order they were asked; the batch rows between
- * two other turns as one statement (`runBatch`).
- */
-async function runTurns(sql: SqlRunner, jobs: Job[], runBatch: (sql: SqlRunner, jobs: Job[], from: number, end: number) => Promise<unknown[]>): Promise<unknown[]> {
-  const results: unknown[] = new Array(jobs.length);
-  for (let i = 0; i < jobs.length;) {
-    if (!jobs[i].batched) {
-      results[i] = await jobs[i].body(sql);
-      i++;
-      continue;
-    }
-    const end = batchRun(jobs, i);
-    (await runBatch(sql, jobs, i, end)).forEach((result, k) => { results[i + k] = result; });
-    i = end;
-  }
-  return results;
+/** A batch row's answer from what its program recorded. */
+function answerOf(job: Job, recorded: string | null): unknown {
+  return job.batched!.statement.result(recorded, job.batched!.row);
 }
 
 const CLOSE = Symbol('close');
@@ -323,14 +309,15 @@ export class SqliteDatabase implements SqlRunner {
         let n = 1;
         const joins = (turn: (typeof this.queue)[number]): boolean => !(CLOSE in turn) && !turn.apart;
         if (joins(head)) while (n < this.queue.length && n < MAX_GROUP && joins(this.queue[n])) n++;
-        const group = this.queue.splice(0, n) as Job[];
+        let group = this.queue.splice(0, n) as Job[];
         try {
           await this.opened;
-          await this.install(group);
         } catch (err) {
           for (const job of group) job.reject(err);
           continue;
         }
+        group = await this.install(group);
+        if (group.length === 0) continue;
         if (group.every((job) => job.batched)) {
           await this.batched(group);
         } else if (group.length === 1 || !group.some((job) => job.writes)) {
@@ -349,14 +336,10 @@ export class SqliteDatabase implements SqlRunner {
    * The batch rows `jobs[from..end)` as one statement (RUN_BATCH), their programs installed (`install`): what
    * each recorded, in order. Alone it is a transaction of its own; inside one, part of it.
    */
-  private async runBatch(sql: SqlRunner, jobs: Job[], from: number, end: number): Promise<Array<string | null>> {
+  private async runBatch(jobs: Job[], from: number, end: number): Promise<Array<string | null>> {
     const rows: Array<[number, string, unknown]> = [];
-    for (let j = from; j < end; j++) {
-      const { statement, row } = jobs[j].batched!;
-      if (this.programs.get(statement.name) !== statement.program) throw new Error(`the batch statement ${statement.name} is not installed`);
-      rows.push([j - from, statement.name, row]);
-    }
-    const answers = await sql.all<{ turn: number; result: string | number | null }>(RUN_BATCH, [JSON.stringify(rows), ++this.groups, Date.now()]);
+    for (let j = from; j < end; j++) rows.push([j - from, jobs[j].batched!.statement.name, jobs[j].batched!.row]);
+    const answers = await this.sql.all<{ turn: number; result: string | number | null }>(RUN_BATCH, [JSON.stringify(rows), ++this.groups, Date.now()]);
     const recorded: Array<string | null> = new Array(end - from).fill(null);
     for (const { turn, result } of answers) recorded[turn] = result === null ? null : String(result);
     return recorded;
@@ -364,27 +347,35 @@ export class SqliteDatabase implements SqlRunner {
 
   /**
    * The programs of the batch statements in `group` not yet on this connection, as TEMP triggers on
-   * batch_in: once per connection, outside any transaction (a rollback would take one back unseen).
+   * batch_in: once per connection, outside any transaction (a rollback would take one back unseen). A
+   * program that cannot be installed fails its own calls, which leave the group; the others run.
    */
-  private async install(group: Job[]): Promise<void> {
+  private async install(group: Job[]): Promise<Job[]> {
+    let refused: Map<BatchStatement<unknown, unknown>, unknown> | undefined;
     for (const job of group) {
-      if (!job.batched) continue;
-      const { name, program } = job.batched.statement;
-      const installed = this.programs.get(name);
-      if (installed === program) continue;
-      if (installed !== undefined) throw new ValidationError('name', `two batch statements are named ${name}`);
-      if (!PROGRAM_NAME.test(name)) throw new ValidationError('name', `a batch statement's name is letters, digits and _ (got ${JSON.stringify(name)})`);
-      await this.sql.exec(`CREATE TEMP TRIGGER batch_${name} BEFORE INSERT ON batch_in WHEN NEW.statement = '${name}' BEGIN\n${program}\nEND`);
-      this.programs.set(name, program);
+      const statement = job.batched?.statement;
+      if (!statement || this.programs.get(statement.name) === statement.program || refused?.has(statement)) continue;
+      try {
+        await this.installProgram(statement);
+      } catch (err) {
+        (refused ??= new Map()).set(statement, err);
+      }
     }
+    if (!refused) return group;
+    const failed = refused;
+    return group.filter((job) => {
+      const statement = job.batched?.statement;
+      if (!statement || !failed.has(statement)) return true;
+      job.reject(failed.get(statement));
+      return false;
+    });
   }
 
-  /** Each batch row's answer from what its program recorded. */
-  private static answers(jobs: Job[], from: number, recorded: Array<string | null>): unknown[] {
-    return recorded.map((text, k) => {
-      const { statement, row } = jobs[from + k].batched!;
-      return statement.result(text, row);
-    });
+  private async installProgram({ name, program }: BatchStatement<unknown, unknown>): Promise<void> {
+    if (this.programs.has(name)) throw new ValidationError('name', `two batch statements are named ${name}`);
+    if (!PROGRAM_NAME.test(name)) throw new ValidationError('name', `a batch statement's name is letters, digits and _ (got ${JSON.stringify(name)})`);
+    await this.sql.exec(`CREATE TEMP TRIGGER batch_${name} BEFORE INSERT ON batch_in WHEN NEW.statement = '${name}' BEGIN\n${program}\nEND`);
+    this.programs.set(name, program);
   }
 
   /**
@@ -395,7 +386,7 @@ export class SqliteDatabase implements SqlRunner {
   private async batched(group: Job[]): Promise<void> {
     let recorded: Array<string | null>;
     try {
-      recorded = await whileBusy(() => this.runBatch(this.sql, group, 0, group.length));
+      recorded = await whileBusy(() => this.runBatch(group, 0, group.length));
     } catch (err) {
       if (group.length === 1) group[0].reject(err);
       else for (const job of group) await this.batched([job]);
@@ -403,7 +394,7 @@ export class SqliteDatabase implements SqlRunner {
     }
     group.forEach((job, j) => {
       try {
-        job.resolve(job.batched!.statement.result(recorded[j], job.batched!.row));
+        job.resolve(answerOf(job, recorded[j]));
       } catch (err) {
         job.reject(err);
       }
@@ -436,6 +427,26 @@ export class SqliteDatabase implements SqlRunner {
     }
   }
 
+  /**
+   * The bodies of `group` (one transaction's turns) in the order they were asked; the batch rows between
+   * two other turns as one statement (`runBatch`).
+   */
+  private async runTurns(group: Job[]): Promise<unknown[]> {
+    const results: unknown[] = new Array(group.length);
+    for (let i = 0; i < group.length;) {
+      if (!group[i].batched) {
+        results[i] = await group[i].body(this.sql);
+        i++;
+        continue;
+      }
+      const end = batchRun(group, i);
+      const recorded = await this.runBatch(group, i, end);
+      for (let j = i; j < end; j++) results[j] = answerOf(group[j], recorded[j - i]);
+      i = end;
+    }
+    return results;
+  }
+
   private async together(group: Job[]): Promise<void> {
     try {
       await whileBusy(() => this.sql.run('BEGIN IMMEDIATE'));
@@ -445,7 +456,7 @@ export class SqliteDatabase implements SqlRunner {
     }
     let results: unknown[];
     try {
-      results = await runTurns(this.sql, group, async (sql, jobs, from, end) => SqliteDatabase.answers(jobs, from, await this.runBatch(sql, jobs, from, end)));
+      results = await this.runTurns(group);
       await this.sql.run('COMMIT');
     } catch {
       await this.sql.run('ROLLBACK').catch(() => undefined);

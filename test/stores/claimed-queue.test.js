@@ -62,7 +62,13 @@ describe('stores: SQLite claimed queue (journal and claims in one file)', functi
     // A transaction holds the file's turn while the calls queue up behind it, each reaching the queue before
     // the next is made: they then run as one group, in that order.
     let release;
-    const holding = q.queue.database.transaction(() => new Promise((resolve) => { release = resolve; }));
+    let started;
+    const running = new Promise((resolve) => { started = resolve; });
+    const holding = q.queue.database.transaction(() => {
+      started();
+      return new Promise((resolve) => { release = resolve; });
+    });
+    await running;
     const queued = () => new Promise((resolve) => setImmediate(resolve));
     const calls = [];
     for (const call of [

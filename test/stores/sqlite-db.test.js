@@ -110,9 +110,9 @@ describe('stores: SQLite database layer', function () {
       const db = acquireDatabase(file);
       // How many rows each statement carried.
       const runBatch = db.runBatch.bind(db);
-      db.runBatch = (sql, jobs, from, end) => {
+      db.runBatch = (jobs, from, end) => {
         statements.push(end - from);
-        return runBatch(sql, jobs, from, end);
+        return runBatch(jobs, from, end);
       };
       await db.exec('CREATE TABLE t (key TEXT PRIMARY KEY, v INTEGER NOT NULL)');
       return db;
@@ -148,6 +148,11 @@ describe('stores: SQLite database layer', function () {
       await assert.rejects(() => db.batch({ ...insert, program: 'SELECT 1;' }, ['y', 2]), /name: two batch statements are named test_insert/);
       await assert.rejects(() => db.batch({ ...insert, name: 'bad name' }, ['y', 2]), /name: a batch statement's name is letters, digits and _/);
       assert.strictEqual(await db.batch(insert, ['y', 2]), true, 'the connection still works');
+      // Queued together with good calls, a refused program fails its own calls only.
+      const out = await Promise.allSettled([db.batch(insert, ['z1', 3]), db.batch({ ...insert, name: 'bad name' }, ['z2', 4]), db.batch(insert, ['z3', 5])]);
+      assert.deepStrictEqual(out.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.match(out[1].reason.message, /name: a batch statement's name/);
+      assert.deepStrictEqual(await db.get("SELECT COUNT(*) AS n FROM t WHERE key IN ('z1', 'z2', 'z3')"), { n: 2 });
       await releaseDatabase(file);
     });
 
