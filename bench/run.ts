@@ -4,7 +4,7 @@
  * run. Prints one table and the targets, writes the rows as JSON to bench/results/<timestamp>.json.
  *
  *   npm run bench -- [--orders 10000] [--rss-orders 100000] [--stock 50000] [--skus 10000] [--prices 20000]
- *                    [--webhooks 5000] [--connections 200] [--pageSize 100] [--chunk 1000] [--seed 7]
+ *                    [--webhooks 20000] [--connections 200] [--rounds 3] [--pageSize 100] [--chunk 1000] [--seed 7]
  *                    [--only orders,stock,prices,webhooks] [--variants raw,pack,hand] [--node-red-heap 256]
  *                    [--out file.json] [--smoke]
  */
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   }
   addRatios(rows);
   const targets = evaluateTargets(rows, opts);
-  const sizes = `orders ${opts.orders}${opts.rssOrders ? ` (+${opts.rssOrders} for RSS)` : ''}, stock ${opts.stock} for ${opts.skus} SKUs, prices ${opts.prices}, webhooks ${opts.webhooks} at ${opts.connections} connections`;
+  const sizes = `orders ${opts.orders}${opts.rssOrders ? ` (+${opts.rssOrders} for RSS)` : ''}, stock ${opts.stock} for ${opts.skus} SKUs, prices ${opts.prices}, webhooks ${opts.webhooks} at ${opts.connections} connections${opts.rounds > 1 ? ` (median of ${opts.rounds} rounds)` : ''}`;
   const m = machine();
   console.log(`\nmagento-erp benchmarks (${opts.smoke ? 'smoke, ' : ''}seed ${opts.seed}; ${sizes})`);
   console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; Node-RED and each baseline in its own process, sandbox + ERP in the bench process, all on 127.0.0.1; Node-RED heap ${opts.nodeRedHeapMb > 0 ? `--max-old-space-size=${opts.nodeRedHeapMb}` : "V8's default"}\n`);

@@ -11,6 +11,12 @@ export interface BenchOptions {
   prices: number;
   webhooks: number;
   connections: number;
+  /**
+   * Webhook ingest runs every variant this many times, interleaved (bare server, pack, pack on its own
+   * port, hand-built flow in each round), and shows each variant's median round: one run's p99 on a shared
+   * machine moves by half or more from one run to the next (the bare server's 21–39 ms over ten runs).
+   */
+  rounds: number;
   pageSize: number;
   /** Updates per HTTP post into Node-RED for the push workloads (an ERP sends batches, not single rows). */
   chunk: number;
@@ -38,11 +44,11 @@ export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
 const DEFAULT_ORDER_VARIANTS = ['raw', 'pack', 'hand'];
 
 const DEFAULTS = {
-  'node-red-heap': 1024, orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 20_000, connections: 200, pageSize: 100, chunk: 1_000, seed: 7,
+  'node-red-heap': 1024, orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 20_000, connections: 200, rounds: 3, pageSize: 100, chunk: 1_000, seed: 7,
 };
 
 /** Tiny sizes for CI: every path runs, in well under two minutes. */
-const SMOKE = { orders: 300, rssOrders: 0, stock: 2_000, skus: 400, prices: 1_000, webhooks: 500, connections: 50, chunk: 250 };
+const SMOKE = { orders: 300, rssOrders: 0, stock: 2_000, skus: 400, prices: 1_000, webhooks: 500, connections: 50, rounds: 1, chunk: 250 };
 
 export function parseOptions(argv: string[]): BenchOptions {
   const given = new Map<string, string>();
@@ -83,6 +89,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     prices: num('prices', base.prices, 1),
     webhooks: num('webhooks', base.webhooks, 10),
     connections: num('connections', base.connections, 1),
+    rounds: num('rounds', base.rounds, 1),
     pageSize,
     chunk: num('chunk', base.chunk, 1),
     seed: num('seed', base.seed, 0),

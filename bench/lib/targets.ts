@@ -4,6 +4,14 @@ import type { Row, Target } from './report';
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 
+/** p99 of `row` over the bare server's, round by round (rows measured in rounds keep them in details.rounds). */
+function roundRatios(row: Row, bare: Row): number[] {
+  const p99s = (r: Row): number[] => ((r.details?.rounds ?? []) as Array<{ p99Ms: number }>).map((x) => x.p99Ms);
+  const mine = p99s(row);
+  const theirs = p99s(bare);
+  return mine.length === theirs.length ? mine.map((p, i) => p / Math.max(theirs[i], 1)) : [];
+}
+
 export function evaluateTargets(rows: Row[], opts: BenchOptions): Target[] {
   const targets: Target[] = [];
   const find = (workload: Row['workload'], pred: (r: Row) => boolean) => rows.find((r) => r.workload === workload && pred(r));
@@ -41,7 +49,10 @@ export function evaluateTargets(rows: Row[], opts: BenchOptions): Target[] {
       const ratio = wPack.throughput / bare.throughput;
       targets.push({ name: `webhook ingest ≥ 25 % of the bare server's req/s at ${opts.connections} connections (${where})`, met: ratio >= 0.25, measured: `${Math.round(wPack.throughput)} vs ${Math.round(bare.throughput)} req/s = ${pct(ratio)}`, wanted: '≥ 25 %' });
       if (wPack.p99Ms !== undefined && bare.p99Ms !== undefined) {
-        targets.push({ name: `webhook ingest p99 ≤ 2× the bare server's (${where})`, met: wPack.p99Ms <= 2 * bare.p99Ms, measured: `${wPack.p99Ms} vs ${bare.p99Ms} ms = ${(wPack.p99Ms / Math.max(bare.p99Ms, 1)).toFixed(1)}×`, wanted: '≤ 2×' });
+        // The rows hold each variant's median round; every round's own ratio is shown beside it.
+        const byRound = roundRatios(wPack, bare);
+        const rounds = byRound.length > 1 ? `; by round ${byRound.map((x) => `${x.toFixed(1)}×`).join(', ')}, met in ${byRound.filter((x) => x <= 2).length} of ${byRound.length}` : '';
+        targets.push({ name: `webhook ingest p99 ≤ 2× the bare server's (${where})`, met: wPack.p99Ms <= 2 * bare.p99Ms, measured: `${wPack.p99Ms} vs ${bare.p99Ms} ms = ${(wPack.p99Ms / Math.max(bare.p99Ms, 1)).toFixed(1)}×${rounds}`, wanted: '≤ 2×' });
       }
     }
     const d = (wPack.details ?? {}) as { errors?: number; duplicatesPassed?: number };

@@ -3,11 +3,12 @@
  * Magento's module retries), fired by autocannon at a fixed concurrency on loopback at webhook-in →
  * idempotency-gate (SQLite) — webhook-in as a route on Node-RED's HTTP server, and on a port of its own —
  * at the hand-built http in + function, and at a bare Node server that only checks the HMAC (the ceiling). Each receiver runs in its own process; the same request list for all.
+ * `--rounds` times over (3 by default), the variants in turn in every round; each row shows its median round.
  */
 import type { EventEmitter } from 'events';
 import net from 'net';
 import { forkChild } from '../lib/child-process';
-import { CpuMeter, cpuText, waitUntil } from '../lib/measure';
+import { CpuMeter, cpuText, waitUntil, type CpuShare } from '../lib/measure';
 import type { BenchOptions } from '../lib/options';
 import type { Row } from '../lib/report';
 import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
@@ -116,6 +117,55 @@ function latencyRow({ result: r, ms }: Fired): { throughput: number; ms: number;
   return { throughput: r.requests.total / (ms / 1000), ms, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
+/** One variant's figures in one round. */
+interface RoundFigures {
+  throughput: number;
+  ms: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  cpu: CpuShare;
+  peakRssBytes?: number;
+  /** Node-RED variants: events that passed the gate, duplicates among them, repeats the gate held back. */
+  passed?: number;
+  duplicatesPassed?: number;
+  gateRepeats?: number;
+  problems?: string[];
+}
+
+interface Variant {
+  role: 'bare server' | 'pack' | 'hand-built';
+  label: string;
+  /** Node-RED variants: the flow, the path webhooks go to, and where webhook-in listens. */
+  flow?: string;
+  path?: string;
+  listen?: 'node-red' | 'port';
+}
+
+const VARIANTS: Variant[] = [
+  { role: 'bare server', label: 'bare Node server (HMAC check, 200)' },
+  { role: 'pack', flow: 'webhooks-pack.json', path: '/bench/webhook', listen: 'node-red', label: "pack: webhook-in (Node-RED's HTTP server) → idempotency-gate (SQLite) → commit" },
+  { role: 'pack', flow: 'webhooks-pack.json', path: '/bench/webhook', listen: 'port', label: 'pack: webhook-in (its own port) → idempotency-gate (SQLite) → commit' },
+  { role: 'hand-built', flow: 'webhooks-hand.json', path: '/bench/webhook-hand', listen: 'node-red', label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
+];
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function medianCpu(shares: CpuShare[]): CpuShare {
+  const of = (pick: (c: CpuShare) => number | undefined): number | undefined => {
+    const values = shares.map(pick).filter((x): x is number => x !== undefined);
+    return values.length ? median(values) : undefined;
+  };
+  return { workerMsPerItem: of((c) => c.workerMsPerItem), benchMsPerItem: of((c) => c.benchMsPerItem)!, workerCores: of((c) => c.workerCores), benchCores: of((c) => c.benchCores)! };
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
 export async function webhookIngest(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
   const secret = `bench-webhook-secret-${opts.seed}`;
   const { list, distinct } = await signedRequests(opts.webhooks, opts.seed, secret, 'bench');
@@ -123,44 +173,36 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
   // Other orders than the measured ones: a warm-up event must never make a measured one a repeat at the gate.
   const warmCount = Math.min(1000, Math.max(50, Math.floor(opts.webhooks / 5)));
   const warm = (await signedRequests(warmCount, opts.seed, secret, 'warm', distinct + 1)).list;
-  const rows: Row[] = [];
-
-  log(`webhook ingest: bare server, ${list.length} requests at ${opts.connections} connections`);
-  const bare = forkChild({ kind: 'bare-webhook', secret });
-  const { url } = await bare.first;
-  await fire(url!, warm, opts.connections);
-  // CPU per request next to req/s: on the shared machine the wall-clock figures move with the neighbours' load.
-  const bareMeter = new CpuMeter(bare.pid);
-  const bareRun = latencyRow(await fire(url!, list, opts.connections));
-  const bareCpu = bareMeter.stop(list.length);
-  bare.stop();
-  const bareEnd = await bare.result;
-  rows.push({
-    workload: 'webhook ingest', variant: 'bare Node server (HMAC check, 200)', role: 'bare server', items: list.length, unit: 'req/s',
-    ms: bareRun.ms, throughput: bareRun.throughput, p50Ms: bareRun.p50Ms, p99Ms: bareRun.p99Ms, calls: { received: list.length },
-    peakRssBytes: bareEnd.maxRss, process: 'own process',
-    notes: [...(bareRun.errors ? [`${bareRun.errors} errors`] : []), cpuText(bareCpu, 'bare server', 'request').replace('(sandbox + ERP)', '(autocannon)')],
-    details: { errors: bareRun.errors, cpu: bareCpu },
-  });
-
-  const env = { WEBHOOK_SECRET: secret };
+  const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
   // webhook-in's own server: a port free now on loopback (the flow's node gets it through an override).
   const ownPort = await freePort();
-  for (const variant of [
-    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, listen: 'node-red', label: "pack: webhook-in (Node-RED's HTTP server) → idempotency-gate (SQLite) → commit" },
-    { flow: 'webhooks-pack.json', path: '/bench/webhook', role: 'pack' as const, listen: 'port', label: 'pack: webhook-in (its own port) → idempotency-gate (SQLite) → commit' },
-    { flow: 'webhooks-hand.json', path: '/bench/webhook-hand', role: 'hand-built' as const, listen: 'node-red', label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
-  ]) {
-    log(`webhook ingest: ${variant.label}, ${list.length} requests at ${opts.connections} connections`);
+
+  async function bareRound(): Promise<RoundFigures> {
+    const bare = forkChild({ kind: 'bare-webhook', secret });
+    const { url } = await bare.first;
+    await fire(url!, warm, opts.connections);
+    // CPU per request next to req/s: on the shared machine the wall-clock figures move with the neighbours' load.
+    const meter = new CpuMeter(bare.pid);
+    const run = latencyRow(await fire(url!, list, opts.connections));
+    const cpu = meter.stop(list.length);
+    bare.stop();
+    const end = await bare.result;
+    return { ...run, cpu, peakRssBytes: end.maxRss };
+  }
+
+  /**
+   * A fresh Node-RED (its own user directory, so empty stores: the same events are new again) with the
+   * variant's flow, warmed up, then the measured run.
+   */
+  async function nodeRedRound(variant: Variant): Promise<RoundFigures> {
     const own = variant.listen === 'port';
     const nodeRed: BenchNodeRed = await startNodeRed({
-      heapMb: opts.nodeRedHeapMb, flow: variant.flow, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env, credentials: { 'wh-in': { secret } },
+      heapMb: opts.nodeRedHeapMb, flow: variant.flow!, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env: { WEBHOOK_SECRET: secret }, credentials: { 'wh-in': { secret } },
       overrides: own ? { 'wh-in': { listen: 'port', port: String(ownPort), host: '127.0.0.1' } } : undefined,
     });
     const target = own ? `http://127.0.0.1:${ownPort}${variant.path}` : `${nodeRed.url}${variant.path}`;
     try {
       await fire(target, warm, opts.connections);
-      const warmDistinct = new Set(warm.map((w) => w.headers['x-magento-idempotency-key'])).size;
       await waitUntil('warm-up events through the flow', async () => (((await nodeRed.stats()).passed ?? 0) >= warmDistinct ? true : undefined),
         { progress: async () => (await nodeRed.stats()).passed ?? 0, stallMs: 30_000 });
       const before = await nodeRed.stats();
@@ -180,24 +222,57 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
       // Up to the end of the work the answers started (the gate's commits come after the 2xx).
       const cpu = meter.stop(list.length);
       await nodeRed.profileStop();
-      const passed = (after.passed ?? 0) - (before.passed ?? 0);
-      const duplicatesPassed = (after.duplicatesPassed ?? 0) - (before.duplicatesPassed ?? 0);
-      const notes: string[] = [cpuText(cpu, 'Node-RED', 'request').replace('(sandbox + ERP)', '(autocannon)')];
-      if (run.errors) notes.push(`${run.errors} errors or non-2xx answers`);
-      if (duplicatesPassed) notes.push(`${duplicatesPassed} duplicates passed`);
-      if (passed !== distinct) notes.push(`${passed} events passed, ${distinct} distinct sent`);
-      const problems = problemLines(nodeRed);
-      if (problems.length) notes.push(`Node-RED warned: ${problems.slice(0, 2).join(' | ')}`);
-      const invariantBroken = variant.role === 'pack' && (duplicatesPassed || passed !== distinct || run.errors)
-        ? `errors ${run.errors}, duplicates passed ${duplicatesPassed}, passed ${passed} of ${distinct}` : undefined;
-      rows.push({
-        workload: 'webhook ingest', variant: variant.label, role: variant.role, items: list.length, unit: 'req/s', ms: run.ms,
-        throughput: run.throughput, p50Ms: run.p50Ms, p99Ms: run.p99Ms, calls: { received: list.length }, peakRssBytes: nodeRed.peakRss(),
-        process: 'Node-RED', notes, details: { listen: variant.listen, errors: run.errors, passed, distinct, duplicatesPassed, gateRepeats: (after.gateRepeats ?? 0) - (before.gateRepeats ?? 0), invariantBroken, cpu },
-      });
+      const counted = (name: string): number => (after[name] ?? 0) - (before[name] ?? 0);
+      return {
+        ...run, cpu, peakRssBytes: nodeRed.peakRss(), problems: problemLines(nodeRed),
+        passed: counted('passed'), duplicatesPassed: counted('duplicatesPassed'), gateRepeats: counted('gateRepeats'),
+      };
     } finally {
       await nodeRed.stop();
     }
   }
-  return rows;
+
+  // Round by round, every variant in turn: a slower stretch of the shared machine falls on all of them.
+  const rounds = new Map<Variant, RoundFigures[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const variant of VARIANTS) {
+      const where = variant.listen === 'port' ? ' (webhook-in on its own port)' : '';
+      log(`webhook ingest${opts.rounds > 1 ? `, round ${round} of ${opts.rounds}` : ''}: ${variant.role}${where}, ${list.length} requests at ${opts.connections} connections`);
+      rounds.get(variant)!.push(variant.role === 'bare server' ? await bareRound() : await nodeRedRound(variant));
+    }
+  }
+  return VARIANTS.map((variant) => webhookRow(variant, rounds.get(variant)!, list.length, distinct));
+}
+
+/** A variant's row: the median of its rounds, each round's figures kept in details.rounds. */
+function webhookRow(variant: Variant, runs: RoundFigures[], items: number, distinct: number): Row {
+  const nodeRed = variant.role !== 'bare server';
+  const cpu = medianCpu(runs.map((r) => r.cpu));
+  const errors = runs.reduce((n, r) => n + r.errors, 0);
+  const duplicatesPassed = runs.reduce((n, r) => n + (r.duplicatesPassed ?? 0), 0);
+  const short = runs.filter((r) => nodeRed && r.passed !== distinct);
+  const notes: string[] = [];
+  if (runs.length > 1) {
+    notes.push(`${runs.length} rounds, interleaved with the other variants; the median shown: p99 ${runs.map((r) => r.p99Ms).join(' / ')} ms, ${runs.map((r) => int(r.throughput)).join(' / ')} req/s`);
+  }
+  notes.push(cpuText(cpu, nodeRed ? 'Node-RED' : 'bare server', 'request').replace('(sandbox + ERP)', '(autocannon)'));
+  if (errors) notes.push(`${errors} errors or non-2xx answers`);
+  if (duplicatesPassed) notes.push(`${duplicatesPassed} duplicates passed`);
+  for (const r of short) notes.push(`${r.passed} events passed, ${distinct} distinct sent`);
+  const problems = runs.flatMap((r) => r.problems ?? []);
+  if (problems.length) notes.push(`Node-RED warned: ${problems.slice(0, 2).join(' | ')}`);
+  const invariantBroken = variant.role === 'pack' && (duplicatesPassed || short.length || errors)
+    ? `errors ${errors}, duplicates passed ${duplicatesPassed}, passed ${runs.map((r) => r.passed).join(' / ')} of ${distinct} per round` : undefined;
+  const rss = runs.map((r) => r.peakRssBytes).filter((b): b is number => b !== undefined);
+  return {
+    workload: 'webhook ingest', variant: variant.label, role: variant.role, items, unit: 'req/s',
+    ms: median(runs.map((r) => r.ms)), throughput: median(runs.map((r) => r.throughput)),
+    p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)),
+    calls: { received: items }, peakRssBytes: rss.length ? Math.max(...rss) : undefined, process: nodeRed ? 'Node-RED' : 'own process', notes,
+    details: {
+      ...(nodeRed ? { listen: variant.listen, passed: median(runs.map((r) => r.passed ?? 0)), distinct, duplicatesPassed, invariantBroken } : {}),
+      errors, cpu,
+      rounds: runs.map(({ throughput, ms, p50Ms, p99Ms, errors: e, passed, duplicatesPassed: d, gateRepeats }) => ({ throughput, ms, p50Ms, p99Ms, errors: e, passed, duplicatesPassed: d, gateRepeats })),
+    },
+  };
 }
