@@ -6,7 +6,7 @@
  *   npm run bench -- [--orders 10000] [--rss-orders 100000] [--stock 50000] [--skus 10000] [--prices 20000]
  *                    [--webhooks 20000] [--connections 200] [--rounds 3] [--pageSize 100] [--chunk 1000] [--seed 7]
  *                    [--only orders,stock,prices,webhooks] [--variants raw,pack,hand] [--node-red-heap 256]
- *                    [--out file.json] [--smoke]
+ *                    [--v8-pool-size N] [--out file.json] [--smoke]
  */
 import { parseOptions, type BenchOptions } from './lib/options';
 import { addRatios, formatTable, formatTargets, machine, writeResults, type Row } from './lib/report';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const sizes = `orders ${opts.orders}${opts.rssOrders ? ` (+${opts.rssOrders} for RSS)` : ''}, stock ${opts.stock} for ${opts.skus} SKUs, prices ${opts.prices}, webhooks ${opts.webhooks} at ${opts.connections} connections${opts.rounds > 1 ? ` (median of ${opts.rounds} rounds)` : ''}`;
   const m = machine();
   console.log(`\nmagento-erp benchmarks (${opts.smoke ? 'smoke, ' : ''}seed ${opts.seed}; ${sizes})`);
-  console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; Node-RED and each baseline in its own process, sandbox + ERP in the bench process, all on 127.0.0.1; Node-RED heap ${opts.nodeRedHeapMb > 0 ? `--max-old-space-size=${opts.nodeRedHeapMb}` : "V8's default"}\n`);
+  console.log(`${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}; Node-RED and each baseline in its own process, sandbox + ERP in the bench process, all on 127.0.0.1; Node-RED heap ${opts.nodeRedHeapMb > 0 ? `--max-old-space-size=${opts.nodeRedHeapMb}` : "V8's default"}, every measured process ${opts.v8PoolSize > 0 ? `--v8-pool-size=${opts.v8PoolSize}` : "with Node's 4 V8 worker threads"}\n`);
   console.log(formatTable(rows));
   const notes = rows.flatMap((r) => (r.notes ?? []).map((n) => `${r.workload} / ${r.variant}: ${n}`));
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

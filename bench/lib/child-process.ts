@@ -13,8 +13,11 @@ export interface RunningChild {
   stop(): void;
 }
 
-export function forkChild(task: ChildTask): RunningChild {
-  const child = fork(path.join(__dirname, '..', 'baselines', 'outside-node-red.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** `nodeFlags`: Node options for the child besides the bench process's own (options.ts `v8Flags`). */
+export function forkChild(task: ChildTask, nodeFlags: string[] = []): RunningChild {
+  const child = fork(path.join(__dirname, '..', 'baselines', 'outside-node-red.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...nodeFlags],
+  });
   let firstSeen = false;
   let resolveFirst!: (r: ChildResult) => void;
   let rejectAll!: (e: Error) => void;

@@ -1,3 +1,5 @@
+import os from 'os';
+
 /**
  * Command-line sizes of `npm run bench`. Every workload is drawn from one seed, so two runs with the same
  * options send the same orders, stock levels, prices and webhook events.
@@ -37,6 +39,18 @@ export interface BenchOptions {
    * collections, more the longer a run lasts.
    */
   nodeRedHeapMb: number;
+  /**
+   * V8's worker threads (its GC helpers) in every process the bench measures, Node-RED and the baselines alike
+   * (`--v8-pool-size`). The CPU count less one by default: Node starts four whatever the machine, and on two
+   * cores four GC helpers crowd out the event loop and SQLite's threads (webhook p99 about a tenth lower with one,
+   * eighth session). 0 leaves Node's default.
+   */
+  v8PoolSize: number;
+}
+
+/** The Node options every measured process gets from `opts` besides Node-RED's heap size. */
+export function v8Flags(opts: Pick<BenchOptions, 'v8PoolSize'>): string[] {
+  return opts.v8PoolSize > 0 ? [`--v8-pool-size=${opts.v8PoolSize}`] : [];
 }
 
 export const WORKLOADS = ['orders', 'stock', 'prices', 'webhooks'] as const;
@@ -44,7 +58,7 @@ export const ORDER_VARIANTS = ['raw', 'pack', 'hand'] as const;
 const DEFAULT_ORDER_VARIANTS = ['raw', 'pack', 'hand'];
 
 const DEFAULTS = {
-  'node-red-heap': 1024, orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 20_000, connections: 200, rounds: 3, pageSize: 100, chunk: 1_000, seed: 7,
+  'node-red-heap': 1024, 'v8-pool-size': Math.max(1, os.availableParallelism() - 1), orders: 10_000, stock: 50_000, skus: 10_000, prices: 20_000, webhooks: 20_000, connections: 200, rounds: 3, pageSize: 100, chunk: 1_000, seed: 7,
 };
 
 /** Tiny sizes for CI: every path runs, in well under two minutes. */
@@ -98,5 +112,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     smoke,
     out: given.get('out'),
     nodeRedHeapMb: num('node-red-heap', base['node-red-heap'], 0),
+    v8PoolSize: num('v8-pool-size', base['v8-pool-size'], 0),
   };
 }

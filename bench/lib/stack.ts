@@ -85,6 +85,8 @@ export interface NodeRedRun {
   label?: string;
   /** V8 old-generation size in MB (`--max-old-space-size`, the bench's `--node-red-heap`); 0 or absent: V8's default. */
   heapMb?: number;
+  /** More Node options, e.g. `--v8-pool-size` (options.ts `v8Flags`). */
+  nodeFlags?: string[];
 }
 
 export function loadFlow(name: string): FlowNode[] {
@@ -122,7 +124,7 @@ module.exports = settings;
   for (const [k, v] of Object.entries(process.env)) if (!FLOW_ENV.test(k)) env[k] = v;
   Object.assign(env, run.env);
   // e.g. BENCH_NODE_RED_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to see where Node-RED spends its time.
-  const nodeOptions = [run.heapMb ? `--max-old-space-size=${run.heapMb}` : '', process.env.BENCH_NODE_RED_OPTIONS ?? ''].join(' ').trim();
+  const nodeOptions = [run.heapMb ? `--max-old-space-size=${run.heapMb}` : '', ...(run.nodeFlags ?? []), process.env.BENCH_NODE_RED_OPTIONS ?? ''].join(' ').trim();
   if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
   // BENCH_CPU_PROF=<dir>: a profile of the measured window only (Node refuses --cpu-prof in NODE_OPTIONS).
   const profDir = profileDir();

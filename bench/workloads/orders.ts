@@ -4,7 +4,7 @@
  * fresh Node-RED process; the raw client loop in a process of its own. Done when the ERP holds N orders.
  */
 import path from 'path';
-import type { BenchOptions } from '../lib/options';
+import { v8Flags, type BenchOptions } from '../lib/options';
 import { forkChild } from '../lib/child-process';
 import { CpuProfiler, profileDir } from '../lib/cpu-profile';
 import { CpuMeter, cpuText, now, waitUntil, type CpuShare } from '../lib/measure';
@@ -52,7 +52,7 @@ export async function packOrderExport(opts: BenchOptions, orders: number, label:
   let nodeRed: BenchNodeRed | undefined;
   try {
     const profLabel = `orders-${role}-${orders}`;
-    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: 'orders-pack.json', label: profLabel, env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
+    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: 'orders-pack.json', label: profLabel, env: envFor(b, opts), overrides: { ...overrides, 'orders-read': { pageSize: String(opts.pageSize), ...overrides['orders-read'] } } });
     const nr = nodeRed;
     let stats: PackStats = {};
     // Every order ends committed (in the ERP), refused by the ERP, or at map-order's invalid output.
@@ -81,7 +81,7 @@ async function handOrderExport(opts: BenchOptions): Promise<Row> {
   const b = await startBackends({ orders: opts.orders, seed: opts.seed });
   let nodeRed: BenchNodeRed | undefined;
   try {
-    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: 'orders-hand.json', env: envFor(b, opts) });
+    nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: 'orders-hand.json', env: envFor(b, opts) });
     const nr = nodeRed;
     let stats: HandStats = {};
     const { ms, cpu, erp } = await measureInNodeRed(b, nr, 'orders-hand', 'hand-start', opts.orders, async () => {
@@ -112,7 +112,7 @@ async function rawOrderExport(opts: BenchOptions): Promise<Row> {
     const dir = profileDir();
     const profiler = new CpuProfiler();
     if (dir) profiler.start();
-    const child = forkChild({ kind: 'raw-orders', magentoUrl: b.magento.url, token: b.token, erpUrl: b.erp.url, orders: opts.orders, pageSize: opts.pageSize, mapping });
+    const child = forkChild({ kind: 'raw-orders', magentoUrl: b.magento.url, token: b.token, erpUrl: b.erp.url, orders: opts.orders, pageSize: opts.pageSize, mapping }, v8Flags(opts));
     const r = await child.result;
     const cpu = meter.stop(opts.orders, r.cpuMs);
     const erp = erpConcurrency(b);

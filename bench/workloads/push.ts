@@ -7,7 +7,7 @@
 import { Rng } from '../../sandbox/magento/prng';
 import { forkChild } from '../lib/child-process';
 import { now, postJson, waitUntil } from '../lib/measure';
-import type { BenchOptions } from '../lib/options';
+import { v8Flags, type BenchOptions } from '../lib/options';
 import type { Row } from '../lib/report';
 import { problemLines, startBackends, startNodeRed, type Backends, type BenchNodeRed } from '../lib/stack';
 
@@ -99,7 +99,7 @@ async function runPush(kind: PushKind, opts: BenchOptions, log: (s: string) => v
 
     log(`${kind.workload}: raw client, ${items.length} ${kind.noun}`);
     b.magentoCalls.reset();
-    const raw = await forkChild({ kind: 'raw-push', magentoUrl: b.magento.url, token: b.token, path: kind.magentoPath, field: kind.field, items: items.map(kind.toMagento), batch: 20 }).result;
+    const raw = await forkChild({ kind: 'raw-push', magentoUrl: b.magento.url, token: b.token, path: kind.magentoPath, field: kind.field, items: items.map(kind.toMagento), batch: 20 }, v8Flags(opts)).result;
     rows.push({
       workload: kind.workload, variant: 'raw client loop (batches of 20 in arrival order, 4 at a time)', role: 'raw client', items: items.length, unit: kind.unit,
       ms: raw.ms!, throughput: items.length / (raw.ms! / 1000), calls: { magento: b.magentoCalls.total }, peakRssBytes: raw.maxRss, process: 'own process',
@@ -109,7 +109,7 @@ async function runPush(kind: PushKind, opts: BenchOptions, log: (s: string) => v
 
     for (const v of kind.variants) {
       log(`${kind.workload}: ${v.label}, ${items.length} ${kind.noun}`);
-      const nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: kind.packFlow, env, overrides: v.overrides ? { [kind.packNode]: v.overrides } : undefined });
+      const nodeRed = await startNodeRed({ heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: kind.packFlow, env, overrides: v.overrides ? { [kind.packNode]: v.overrides } : undefined });
       try {
         const { ms, stats } = await pushThroughNodeRed(b, nodeRed, kind.path, items, opts.chunk, (s, chunks) => (s.messagesDone ?? 0) + (s.messagesFailed ?? 0) >= chunks);
         const notApplied = (stats.items_rejected ?? 0) + (stats.items_failed ?? 0) + (stats.items_invalid ?? 0);
@@ -131,7 +131,7 @@ async function runPush(kind: PushKind, opts: BenchOptions, log: (s: string) => v
     }
 
     log(`${kind.workload}: hand-built flow (one call per update), ${items.length} ${kind.noun}`);
-    const hand = await startNodeRed({ heapMb: opts.nodeRedHeapMb, flow: kind.handFlow, env });
+    const hand = await startNodeRed({ heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: kind.handFlow, env });
     try {
       const { ms, stats } = await pushThroughNodeRed(b, hand, `${kind.path}-hand`, items, opts.chunk, (s) => (s.items_ok ?? 0) + (s.items_failed ?? 0) >= items.length);
       rows.push({

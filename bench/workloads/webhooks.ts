@@ -9,7 +9,7 @@ import type { EventEmitter } from 'events';
 import net from 'net';
 import { forkChild } from '../lib/child-process';
 import { CpuMeter, cpuText, waitUntil, type CpuShare } from '../lib/measure';
-import type { BenchOptions } from '../lib/options';
+import { v8Flags, type BenchOptions } from '../lib/options';
 import type { Row } from '../lib/report';
 import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
 import { Rng } from '../../sandbox/magento/prng';
@@ -178,7 +178,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
   const ownPort = await freePort();
 
   async function bareRound(): Promise<RoundFigures> {
-    const bare = forkChild({ kind: 'bare-webhook', secret });
+    const bare = forkChild({ kind: 'bare-webhook', secret }, v8Flags(opts));
     const { url } = await bare.first;
     await fire(url!, warm, opts.connections);
     // CPU per request next to req/s: on the shared machine the wall-clock figures move with the neighbours' load.
@@ -197,7 +197,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
   async function nodeRedRound(variant: Variant): Promise<RoundFigures> {
     const own = variant.listen === 'port';
     const nodeRed: BenchNodeRed = await startNodeRed({
-      heapMb: opts.nodeRedHeapMb, flow: variant.flow!, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env: { WEBHOOK_SECRET: secret }, credentials: { 'wh-in': { secret } },
+      heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: variant.flow!, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env: { WEBHOOK_SECRET: secret }, credentials: { 'wh-in': { secret } },
       overrides: own ? { 'wh-in': { listen: 'port', port: String(ownPort), host: '127.0.0.1' } } : undefined,
     });
     const target = own ? `http://127.0.0.1:${ownPort}${variant.path}` : `${nodeRed.url}${variant.path}`;
