@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'events';
 import net from 'net';
 import { forkChild } from '../lib/child-process';
-import { CpuMeter, cpuText, waitUntil, type CpuShare } from '../lib/measure';
+import { CpuMeter, cpuText, median, waitUntil, type CpuShare } from '../lib/measure';
 import { v8Flags, type BenchOptions } from '../lib/options';
 import type { Row } from '../lib/report';
 import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
@@ -149,13 +149,6 @@ const VARIANTS: Variant[] = [
   { role: 'hand-built', flow: 'webhooks-hand.json', path: '/bench/webhook-hand', listen: 'node-red', label: 'hand-built flow (http in + function HMAC, memory dedupe)' },
 ];
 
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 function medianCpu(shares: CpuShare[]): CpuShare {
   const of = (pick: (c: CpuShare) => number | undefined): number | undefined => {
     const values = shares.map(pick).filter((x): x is number => x !== undefined);
@@ -194,10 +187,12 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
    * A fresh Node-RED (its own user directory, so empty stores: the same events are new again) with the
    * variant's flow, warmed up, then the measured run.
    */
-  async function nodeRedRound(variant: Variant): Promise<RoundFigures> {
+  async function nodeRedRound(variant: Variant, round: number): Promise<RoundFigures> {
     const own = variant.listen === 'port';
+    // With BENCH_CPU_PROF, a profile per round.
+    const label = `webhooks-${variant.role}${own ? '-own-port' : ''}${opts.rounds > 1 ? `-round-${round}` : ''}`;
     const nodeRed: BenchNodeRed = await startNodeRed({
-      heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: variant.flow!, label: `webhooks-${variant.role}${own ? '-own-port' : ''}`, env: { WEBHOOK_SECRET: secret }, credentials: { 'wh-in': { secret } },
+      heapMb: opts.nodeRedHeapMb, nodeFlags: v8Flags(opts), flow: variant.flow!, label, env: { WEBHOOK_SECRET: secret }, credentials: { 'wh-in': { secret } },
       overrides: own ? { 'wh-in': { listen: 'port', port: String(ownPort), host: '127.0.0.1' } } : undefined,
     });
     const target = own ? `http://127.0.0.1:${ownPort}${variant.path}` : `${nodeRed.url}${variant.path}`;
@@ -238,7 +233,7 @@ export async function webhookIngest(opts: BenchOptions, log: (s: string) => void
     for (const variant of VARIANTS) {
       const where = variant.listen === 'port' ? ' (webhook-in on its own port)' : '';
       log(`webhook ingest${opts.rounds > 1 ? `, round ${round} of ${opts.rounds}` : ''}: ${variant.role}${where}, ${list.length} requests at ${opts.connections} connections`);
-      rounds.get(variant)!.push(variant.role === 'bare server' ? await bareRound() : await nodeRedRound(variant));
+      rounds.get(variant)!.push(variant.role === 'bare server' ? await bareRound() : await nodeRedRound(variant, round));
     }
   }
   return VARIANTS.map((variant) => webhookRow(variant, rounds.get(variant)!, list.length, distinct));
