@@ -166,6 +166,9 @@ const BATCH_TABLES = `CREATE TEMP TABLE IF NOT EXISTS batch_in (turn INTEGER PRI
     statement TEXT NOT NULL, r TEXT NOT NULL);
   CREATE TEMP TABLE IF NOT EXISTS batch_result (turn INTEGER PRIMARY KEY, result TEXT);
   CREATE TEMP TABLE IF NOT EXISTS batch_live (grp INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+  CREATE TEMP TRIGGER IF NOT EXISTS batch_live_current AFTER INSERT ON batch_live BEGIN
+    DELETE FROM temp.batch_live WHERE grp <> NEW.grp;
+  END;
   CREATE TEMP TRIGGER IF NOT EXISTS batch_done AFTER INSERT ON batch_in BEGIN
     DELETE FROM temp.batch_result WHERE turn = NEW.turn;
     DELETE FROM temp.batch_in WHERE turn = NEW.turn;

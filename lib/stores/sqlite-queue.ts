@@ -46,8 +46,7 @@ export function putRow(e: QueueEntry): PutRow {
  * group, into temp.batch_live (kept up to date by the programs that add or remove one, liveChange)…
  */
 const IS_LIVE = "IN ('pending', 'in-flight')";
-const COUNT_LIVE = `DELETE FROM temp.batch_live WHERE grp <> NEW.grp;
-  INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state ${IS_LIVE})
+const COUNT_LIVE = `INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state ${IS_LIVE})
     WHERE NOT EXISTS (SELECT 1 FROM temp.batch_live WHERE grp = NEW.grp);`;
 
 /** …whether a new live entry still fits under `maxLive` (a number the caller checked)… */
