@@ -160,7 +160,8 @@ const MAX_GROUP = 200;
  * text `r` — fires that statement's program (a BEFORE INSERT trigger), which does the call's work and
  * records its answer in `batch_result`; the INSERT's RETURNING hands the answers back, and `batch_done`
  * then deletes both rows again. `batch_live` is for programs that count something once per group (the
- * live entries of a retry queue, see sqlite-queue.ts).
+ * live entries of a retry queue, see sqlite-queue.ts): the first row of a group adds the group's count, which
+ * drops the previous group's (`batch_live_current`).
  */
 const BATCH_TABLES = `CREATE TEMP TABLE IF NOT EXISTS batch_in (turn INTEGER PRIMARY KEY, grp INTEGER NOT NULL, now INTEGER NOT NULL,
     statement TEXT NOT NULL, r TEXT NOT NULL);
