@@ -142,6 +142,38 @@ describe('stores: SQLite database layer', function () {
       await releaseDatabase(file);
     });
 
+    it('a burst of batch rows alone runs as one statement up to 1,000 rows; a group with a transaction in it stops at 200 turns', async function () {
+      const db = await table();
+      // A transaction holds the file's turn while the calls queue up behind it.
+      const holdWhile = async (queue) => {
+        let release;
+        let started;
+        const running = new Promise((resolve) => { started = resolve; });
+        const holding = db.transaction(() => {
+          started();
+          return new Promise((resolve) => { release = resolve; });
+        });
+        await running;
+        const calls = queue();
+        release();
+        await holding;
+        return Promise.all(calls);
+      };
+      let out = await holdWhile(() => Array.from({ length: 1200 }, (_, i) => db.batch(insert, [`k${i}`, i])));
+      assert.ok(out.every((r) => r === true));
+      assert.deepStrictEqual(statements, [1000, 200]);
+      statements = [];
+      // With a transaction among them the group is one BEGIN … COMMIT of at most 200 turns.
+      out = await holdWhile(() => [
+        ...Array.from({ length: 150 }, (_, i) => db.batch(insert, [`m${i}`, i])),
+        count(db),
+        ...Array.from({ length: 150 }, (_, i) => db.batch(insert, [`n${i}`, i])),
+      ]);
+      assert.strictEqual(out[150], 1350, 'the transaction saw the 150 rows before it');
+      assert.deepStrictEqual(statements, [150, 49, 101]);
+      await releaseDatabase(file);
+    });
+
     it('refuses a second program under a name already taken, and a name that is not letters, digits and _', async function () {
       const db = await table();
       assert.strictEqual(await db.batch(insert, ['x', 1]), true);
