@@ -53,7 +53,8 @@ export function addRatios(rows: Row[]): void {
   }
 }
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** A whole number as the table shows it: 12,345. */
+export const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const mb = (b: number | undefined): string => (b === undefined ? '–' : `${Math.round(b / 1048576)} MB`);
 
 function callsText(r: Row): string {

@@ -10,7 +10,7 @@ import net from 'net';
 import { forkChild } from '../lib/child-process';
 import { CpuMeter, cpuText, median, waitUntil, type CpuShare } from '../lib/measure';
 import { v8Flags, type BenchOptions } from '../lib/options';
-import type { Row } from '../lib/report';
+import { int, type Row } from '../lib/report';
 import { problemLines, startNodeRed, type BenchNodeRed } from '../lib/stack';
 import { Rng } from '../../sandbox/magento/prng';
 import { signWebhook, startMagentoSandbox, webhookBody } from '../../sandbox/magento';
@@ -156,8 +156,6 @@ function medianCpu(shares: CpuShare[]): CpuShare {
   };
   return { workerMsPerItem: of((c) => c.workerMsPerItem), benchMsPerItem: of((c) => c.benchMsPerItem)!, workerCores: of((c) => c.workerCores), benchCores: of((c) => c.benchCores)! };
 }
-
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function webhookIngest(opts: BenchOptions, log: (s: string) => void): Promise<Row[]> {
   const secret = `bench-webhook-secret-${opts.seed}`;

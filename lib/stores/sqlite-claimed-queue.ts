@@ -11,35 +11,32 @@ import { ValidationError } from '../errors';
 import { canonicalJson, checkKey, checkTtl } from './json';
 import { record, recorded, SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
 import { claimWhere, KEY_HELD, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
-import { liveChange, liveFits, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
+import { COUNT_LIVE, liveChange, liveFits, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry, checkMaxLive } from './queue-rules';
 import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
-/** The claim's InsertRow, then the entry's PutRow. */
-type ClaimedRow = [...InsertRow, ...PutRow];
+/** The claim's InsertRow, then the entry's PutRow, then the journal's capacity. */
+type ClaimedRow = [...InsertRow, ...PutRow, maxLive: number];
 
 const OUTCOMES: readonly ClaimedPut[] = ['written', 'held', 'full'];
+const WRITTEN = `${recorded()} = 'written'`;
 
 /**
  * Each row's key claimed and its entry (a new live one) written, or neither: `held` where the key is held
  * (answered before a full queue), `full` where the queue has no room left, else `written`.
  */
-function claimedPut(maxLive: number): BatchStatement<ClaimedRow, ClaimedPut> {
-  const { count, fits } = liveFits(maxLive);
-  const written = `${recorded()} = 'written'`;
-  return {
-    name: `journal_put_claimed_${maxLive}`,
-    program: `${count}
-      ${record(`CASE WHEN ${KEY_HELD} THEN 'held' WHEN ${fits} THEN 'written' ELSE 'full' END`)}
-      ${liveChange('1', written)}
-      ${claimWhere(written)}
-      ${putWhere(written, 3)}`,
-    result: (answer) => {
-      if (!OUTCOMES.includes(answer as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(answer)}`);
-      return answer as ClaimedPut;
-    },
-  };
-}
+const claimedPut: BatchStatement<ClaimedRow, ClaimedPut> = {
+  name: 'journal_put_claimed',
+  program: `${COUNT_LIVE}
+    ${record(`CASE WHEN ${KEY_HELD} THEN 'held' WHEN ${liveFits(8)} THEN 'written' ELSE 'full' END`)}
+    ${liveChange('1', WRITTEN)}
+    ${claimWhere(WRITTEN)}
+    ${putWhere(WRITTEN, 3)}`,
+  result: (answer) => {
+    if (!OUTCOMES.includes(answer as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(answer)}`);
+    return answer as ClaimedPut;
+  },
+};
 
 /** The rows of another key/value file, unexpired, copied in (a key already here keeps its value). */
 const ADOPT = 'INSERT OR IGNORE INTO main.kv (key, value, expires_at) SELECT key, value, expires_at FROM adopted.kv WHERE expires_at IS NULL OR expires_at > ?';
@@ -47,8 +44,6 @@ const ADOPT = 'INSERT OR IGNORE INTO main.kv (key, value, expires_at) SELECT key
 export class SqliteClaimedQueue {
   readonly queue: SqliteRetryQueueStore;
   readonly claims: SqliteKeyValueStore;
-  /** The batch statement for each capacity asked for (one in practice). */
-  private readonly statements = new Map<number, BatchStatement<ClaimedRow, ClaimedPut>>();
 
   constructor(options: Pick<StoreOptions, 'name' | 'directory' | 'purgeIntervalMs'>) {
     // The same name: the same file, one connection shared by both (sqlite-db.ts acquireDatabase).
@@ -65,13 +60,10 @@ export class SqliteClaimedQueue {
     checkEntry(entry);
     const ttl = checkTtl(ttlMs);
     if (ttl === undefined) throw new ValidationError('ttlMs', 'a claim needs a time to live');
-    maxLive = checkMaxLive(maxLive) ?? Number.MAX_SAFE_INTEGER;
-    const row: ClaimedRow = [checkKey(key), canonicalJson(value), Date.now() + ttl, ...putRow(entry)];
-    let statement = this.statements.get(maxLive);
-    if (!statement) this.statements.set(maxLive, statement = claimedPut(maxLive));
+    const row: ClaimedRow = [checkKey(key), canonicalJson(value), Date.now() + ttl, ...putRow(entry), checkMaxLive(maxLive) ?? Number.MAX_SAFE_INTEGER];
     // As every call of the two stores: after their tables exist (a read asked for before still comes first).
     await Promise.all([this.queue.ready, this.claims.ready]);
-    return this.queue.database.batch(statement, row);
+    return this.queue.database.batch(claimedPut, row);
   }
 
   /**

@@ -317,18 +317,14 @@ export class SqliteDatabase implements SqlRunner {
           await this.shut().then(head.resolve, head.reject);
           continue;
         }
-        let n = 1;
         const joins = (turn: (typeof this.queue)[number]): boolean => !(CLOSE in turn) && !turn.apart;
         // Batch rows alone run as one statement, up to MAX_BATCH_GROUP; a group with any other turn is a transaction, up to MAX_GROUP.
-        let onlyBatched = !(CLOSE in head) && Boolean(head.batched);
-        if (joins(head)) {
-          while (n < this.queue.length && joins(this.queue[n])) {
-            const next = this.queue[n] as Job;
-            const stillBatched = onlyBatched && Boolean(next.batched);
-            if (n >= (stillBatched ? MAX_BATCH_GROUP : MAX_GROUP)) break;
-            onlyBatched = stillBatched;
-            n++;
-          }
+        let onlyBatched = Boolean(head.batched);
+        let n = 1;
+        while (joins(head) && n < this.queue.length && joins(this.queue[n])) {
+          onlyBatched &&= Boolean((this.queue[n] as Job).batched);
+          if (n >= (onlyBatched ? MAX_BATCH_GROUP : MAX_GROUP)) break;
+          n++;
         }
         let group = this.queue.splice(0, n) as Job[];
         try {

@@ -46,12 +46,15 @@ export function putRow(e: QueueEntry): PutRow {
  * group, into temp.batch_live (kept up to date by the programs that add or remove one, liveChange)…
  */
 const IS_LIVE = "IN ('pending', 'in-flight')";
-const COUNT_LIVE = `INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state ${IS_LIVE})
+export const COUNT_LIVE = `INSERT INTO temp.batch_live (grp, n) SELECT NEW.grp, (SELECT COUNT(*) FROM main.queue WHERE state ${IS_LIVE})
     WHERE NOT EXISTS (SELECT 1 FROM temp.batch_live WHERE grp = NEW.grp);`;
 
-/** …whether a new live entry still fits under `maxLive` (a number the caller checked)… */
-export function liveFits(maxLive: number): { count: string; fits: string } {
-  return { count: COUNT_LIVE, fits: `(SELECT n FROM temp.batch_live WHERE grp = NEW.grp) < ${maxLive}` };
+/**
+ * …whether a new live entry still fits under the capacity at position `at` of the row (a number the caller
+ * checked: one program for every capacity)…
+ */
+export function liveFits(at: number): string {
+  return `(SELECT n FROM temp.batch_live WHERE grp = NEW.grp) < (NEW.r ->> ${at})`;
 }
 
 /** …the count changed by `delta` (an SQL expression) when `condition` holds (a group with no count yet counts later)… */
@@ -69,23 +72,21 @@ export function putWhere(condition: string, at = 0): string {
 /** Whether the entry with the row's id is there and live (0 when absent). */
 const WAS_LIVE = `COALESCE((SELECT state ${IS_LIVE} FROM main.queue WHERE id = NEW.r ->> 0), 0)`;
 
+/** A PutRow and the capacity it is bounded by. */
+type BoundedPutRow = [...PutRow, maxLive: number];
+
 /**
- * Puts bounded by one capacity (one batch statement per bound), counted exactly, in the order asked: a
- * new live entry while fewer than `maxLive` live entries are queued; an update of an entry there, or a
- * dead/finished entry, always.
+ * Puts bounded by a capacity, counted exactly, in the order asked: a new live entry while fewer than
+ * `maxLive` live entries are queued; an update of an entry there, or a dead/finished entry, always.
  */
-function boundedPut(maxLive: number): BatchStatement<PutRow, boolean> {
-  const { count, fits } = liveFits(maxLive);
-  const written = `${recorded()} = '1'`;
-  return {
-    name: `queue_put_bounded_${maxLive}`,
-    program: `${count}
-      ${record(`(NEW.r ->> 1) NOT ${IS_LIVE} OR EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0) OR ${fits}`)}
-      ${liveChange(`((NEW.r ->> 1) ${IS_LIVE}) - ${WAS_LIVE}`, written)}
-      ${putWhere(written)}`,
-    result: (answer) => answer === '1',
-  };
-}
+const boundedPut: BatchStatement<BoundedPutRow, boolean> = {
+  name: 'queue_put_bounded',
+  program: `${COUNT_LIVE}
+    ${record(`(NEW.r ->> 1) NOT ${IS_LIVE} OR EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0) OR ${liveFits(5)}`)}
+    ${liveChange(`((NEW.r ->> 1) ${IS_LIVE}) - ${WAS_LIVE}`, `${recorded()} = '1'`)}
+    ${putWhere(`${recorded()} = '1'`)}`,
+  result: (answer) => answer === '1',
+};
 
 /** Whether each id was there (and is now removed). Rows: [id]. */
 const removeRows: BatchStatement<[id: string], boolean> = {
@@ -104,8 +105,6 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
   /** Resolves once the file has this store's tables (every call waits for it). */
   readonly ready: Promise<void>;
   private closed = false;
-  /** The batch statement for each capacity asked for (one in practice). */
-  private readonly boundedPuts = new Map<number, BatchStatement<PutRow, boolean>>();
 
   constructor(options: Pick<StoreOptions, 'name' | 'directory'>) {
     this.name = checkStoreName(options.name);
@@ -123,9 +122,7 @@ export class SqliteRetryQueueStore implements RetryQueueStore {
       await write(this.db, entry);
       return true;
     }
-    let statement = this.boundedPuts.get(maxLive);
-    if (!statement) this.boundedPuts.set(maxLive, statement = boundedPut(maxLive));
-    return this.db.batch(statement, putRow(entry));
+    return this.db.batch(boundedPut, [...putRow(entry), maxLive]);
   }
 
   async get(id: string): Promise<QueueEntry | undefined> {

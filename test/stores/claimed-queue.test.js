@@ -54,6 +54,8 @@ describe('stores: SQLite claimed queue (journal and claims in one file)', functi
     const refused = ['x', 'y', 'z'][outcomes.indexOf('full')];
     assert.strictEqual(await q.claims.get(`key-${refused}`), undefined);
     assert.strictEqual((await liveIds()).length, 2);
+    // One program for every capacity: each call is bounded by its own.
+    assert.deepStrictEqual(await Promise.all([q.putClaimed(entry('m1'), 2, 'km1', 1, 60000), q.putClaimed(entry('m2'), 3, 'km2', 1, 60000)]), ['full', 'written']);
   });
 
   it('counts the room in one burst call by call: a removal makes room for the puts after it, not before', async () => {
