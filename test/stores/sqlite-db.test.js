@@ -197,5 +197,39 @@ describe('stores: SQLite database layer', function () {
       assert.deepStrictEqual(await db.get('SELECT COUNT(*) AS n FROM t'), { n: 10 });
       await releaseDatabase(file);
     });
+
+    it('one bad row in a burst of 1,000: the group is tried again in halves, not row by row, and the rows after it still see the ones before', async function () {
+      const db = await table();
+      await db.batch(insert, ['first', 0]);
+      statements = [];
+      const out = await Promise.allSettled(Array.from({ length: 1000 }, (_, i) => db.batch(insert, [i === 999 ? 'k0' : `k${i}`, i === 617 ? null : i])));
+      assert.deepStrictEqual(out.filter((o) => o.status === 'rejected').length, 1);
+      assert.match(out[617].reason.message, /NOT NULL/);
+      // k0 asked again last: taken already by the first row, in the other half.
+      assert.deepStrictEqual([out[0].value, out[998].value, out[999].value], [true, true, false]);
+      assert.deepStrictEqual(await db.get('SELECT COUNT(*) AS n FROM t'), { n: 999 });
+      // The burst, then halves down to the bad row: at most 1 + 2 × 10 statements.
+      assert.ok(statements.length <= 21, `statements: ${statements}`);
+      assert.strictEqual(statements[0], 1000);
+      await releaseDatabase(file);
+    });
+
+    it('a group the file itself refuses (full) fails every call at once with the reason; the file works again once it has room', async function () {
+      const db = await table();
+      await db.batch(insert, ['first', 0]);
+      // SQLite's own ceiling on the file's size: no page more than it has now.
+      const { page_count: pages } = await db.get('PRAGMA page_count');
+      await db.run(`PRAGMA max_page_count = ${pages}`);
+      statements = [];
+      const big = 'x'.repeat(2000);
+      const out = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => db.batch(insert, [`${big}${i}`, i])));
+      assert.ok(out.every((o) => o.status === 'rejected' && /full/.test(o.reason.message)), 'every call says the file is full');
+      assert.strictEqual(out[0].reason.code, 'SQLITE_FULL');
+      // The burst in one statement (or the first call, then the rest): no call tried on its own again.
+      assert.ok(statements.length <= 2, `statements: ${statements}`);
+      await db.run(`PRAGMA max_page_count = ${pages + 1000}`);
+      assert.strictEqual(await db.batch(insert, ['after', 1]), true);
+      await releaseDatabase(file);
+    });
   });
 });
