@@ -28,8 +28,10 @@
  * still be undone if that request fails.
  */
 import crypto from 'crypto';
+import fs from 'fs';
 import { IntegrationError } from '../errors';
-import type { ClaimedPut, JsonValue, KeyValueStore, QueueEntry, RetryQueueStore } from '../stores/types';
+import { openKeyValueStore, openRetryQueueStore, SqliteClaimedQueue } from '../stores';
+import type { ClaimedPut, JsonValue, KeyValueStore, QueueEntry, RetryQueueStore, StoreKind } from '../stores/types';
 import type { WebhookEvent } from './webhook';
 
 /** The part of a durable queue the journal uses. */
@@ -51,6 +53,55 @@ export interface IntakeOptions {
    * before the answer instead of two in turn.
    */
   journalClaimed?: (entry: QueueEntry, maxJournal: number | undefined, key: string, claim: JsonValue, ttlMs: number) => Promise<ClaimedPut>;
+}
+
+/** Where an intake keeps its journal and seen-set (see openIntakeStores). */
+export interface IntakeStores {
+  seen: KeyValueStore;
+  journal: RetryQueueStore;
+  /** Both written in one transaction: where they share one file (SQLite). */
+  journalClaimed?: IntakeOptions['journalClaimed'];
+  /** The claims of an older seen-set file being moved in (SQLite, when that file is there): how many, and why the file is still there when it could not be deleted. */
+  adopting?: Promise<{ adopted: number; notRemoved?: string }>;
+  close(): Promise<void>;
+}
+
+export interface IntakeStoreOptions {
+  kind: StoreKind;
+  journalName: string;
+  seenName: string;
+  directory: string;
+  redisUrl?: string;
+  /** SQLite: where an earlier version kept the seen-set in a file of its own (its unexpired claims are moved in). */
+  olderSeenSetFile?: string;
+}
+
+/**
+ * The journal and the seen-set of a webhook intake. SQLite keeps both in ONE file and writes an event's
+ * entry and claim in one transaction (lib/stores/sqlite-claimed-queue.ts); memory and Redis keep two stores.
+ */
+export function openIntakeStores(options: IntakeStoreOptions): IntakeStores {
+  const { kind, journalName, seenName, directory, redisUrl } = options;
+  if (kind !== 'sqlite') {
+    const seen = openKeyValueStore({ kind, name: seenName, directory, redisUrl });
+    const journal = openRetryQueueStore({ kind, name: journalName, directory, redisUrl });
+    return { seen, journal, close: () => closeBoth(seen, journal) };
+  }
+  const claimed = new SqliteClaimedQueue({ name: journalName, directory });
+  const older = options.olderSeenSetFile;
+  return {
+    seen: claimed.claims,
+    journal: claimed.queue,
+    journalClaimed: (...args) => claimed.putClaimed(...args),
+    adopting: older && fs.existsSync(older) ? claimed.adoptClaims(older) : undefined,
+    close: () => claimed.close(),
+  };
+}
+
+async function closeBoth(seen: KeyValueStore, journal: RetryQueueStore): Promise<void> {
+  const closed = await Promise.allSettled([seen.close(), journal.close()]);
+  const failed = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export type DuplicateBy = 'delivery-id' | 'business-key';

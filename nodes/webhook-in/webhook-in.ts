@@ -4,7 +4,6 @@
  * (lib/orders/webhook.ts), dedupes and journals the event durably (lib/orders/webhook-intake.ts), and only
  * then answers 2xx and emits. Rejected requests are answered here and never go downstream.
  */
-import fs from 'fs';
 import nodePath from 'path';
 import { envLookup } from '../shared/env';
 import { watchHandover } from '../shared/handover-hooks';
@@ -16,10 +15,10 @@ import { expandEnv } from '../../lib/magento/settings';
 import {
   DEFAULT_HEADER_NAMES, Handover, RawBodyUnavailable, SIGNING_SCHEMES, SigningScheme, VerifySettings, WebhookEvent,
   WebhookHeaderNames, WebhookIntake, WebhookRejection, parseWebhookEvent, readRawBody,
-  answerJson, checkListenAddress, normalizePath, openWhenFree, requestPath, shownAddress, storeKindOf, verifyWebhook,
+  answerJson, checkListenAddress, normalizePath, openIntakeStores, openWhenFree, requestPath, shownAddress, storeKindOf, verifyWebhook,
 } from '../../lib/orders';
-import type { IntakeOptions, JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
-import { openKeyValueStore, openRetryQueueStore, sqliteFile, SqliteClaimedQueue, type KeyValueStore, type RetryQueueStore } from '../../lib/stores';
+import type { IntakeStores, JournaledEvent, ListenAddress, ListenTls, OpenWebhookRoute } from '../../lib/orders';
+import { sqliteFile } from '../../lib/stores';
 
 interface WebhookInConfig {
   id: string;
@@ -122,8 +121,7 @@ export = function (RED: any) {
     const handover = new Handover<string>();
     const respondInFlow = config.respond === 'flow';
     let lastRejection = '';
-    let seen: KeyValueStore | undefined;
-    let journal: RetryQueueStore | undefined;
+    let stores: IntakeStores | undefined;
     let intake: WebhookIntake | undefined;
     let verify: VerifySettings | undefined;
     let maxBytes = 1024 * 1024;
@@ -157,34 +155,22 @@ export = function (RED: any) {
       const seenName = `magento-webhook-in-seen-${storeId}`;
       const journalName = `magento-webhook-in-journal-${storeId}`;
       const journalDirectory = storeDirectory(RED, node, 'magento-webhook-in', kind, journalName);
-      let journalClaimed: IntakeOptions['journalClaimed'];
-      if (kind === 'sqlite') {
-        // Journal and seen-set in one file, written in one transaction (lib/stores/sqlite-claimed-queue.ts).
-        const claimed = new SqliteClaimedQueue({ name: journalName, directory: journalDirectory });
-        seen = claimed.claims;
-        journal = claimed.queue;
-        journalClaimed = (...args) => claimed.putClaimed(...args);
-        // Earlier versions kept the seen-set in a file of its own: its claims move into the journal's file.
-        const olderSeenSet = sqliteFile(storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), seenName);
-        if (fs.existsSync(olderSeenSet)) {
-          const file = nodePath.basename(olderSeenSet);
-          claimed.adoptClaims(olderSeenSet).then(
-            ({ adopted: count, notRemoved }) => {
-              node.log(RED._('magento-webhook-in.log.claims-adopted', { count, file }));
-              if (notRemoved) node.warn(RED._('magento-webhook-in.warn.claims-file-kept', { file, reason: notRemoved }));
-            },
-            (err: Error) => node.warn(RED._('magento-webhook-in.warn.claims-not-adopted', { file, reason: err.message })),
-          );
-        }
-      } else {
-        seen = openKeyValueStore({ kind, name: seenName, directory: journalDirectory, redisUrl: config.redisUrl || undefined });
-        journal = openRetryQueueStore({ kind, name: journalName, directory: journalDirectory, redisUrl: config.redisUrl || undefined });
-      }
-      intake = new WebhookIntake(seen, journal, {
+      // Earlier versions kept the SQLite seen-set in a file of its own: its claims move into the journal's file.
+      const olderSeenSetFile = kind === 'sqlite' ? sqliteFile(storeDirectory(RED, node, 'magento-webhook-in', kind, seenName), seenName) : undefined;
+      stores = openIntakeStores({ kind, journalName, seenName, directory: journalDirectory, redisUrl: config.redisUrl || undefined, olderSeenSetFile });
+      const file = nodePath.basename(olderSeenSetFile ?? '');
+      stores.adopting?.then(
+        ({ adopted: count, notRemoved }) => {
+          node.log(RED._('magento-webhook-in.log.claims-adopted', { count, file }));
+          if (notRemoved) node.warn(RED._('magento-webhook-in.warn.claims-file-kept', { file, reason: notRemoved }));
+        },
+        (err: Error) => node.warn(RED._('magento-webhook-in.warn.claims-not-adopted', { file, reason: err.message })),
+      );
+      intake = new WebhookIntake(stores.seen, stores.journal, {
         dedupeTtlMs,
         maxJournal: Math.floor(numberField(config.maxJournal, 10000, 'maxJournal', { min: 1 })),
         onCleanupError: (err) => node.warn(RED._('magento-webhook-in.warn.journal-remove', { reason: err.message })),
-        journalClaimed,
+        journalClaimed: stores.journalClaimed,
       });
     } catch (err) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('magento-webhook-in.status.config-error') });
@@ -403,7 +389,7 @@ export = function (RED: any) {
       handover.clear();
       // The route goes first (a closing own server lets requests in progress finish), then the stores.
       removeRoute().catch(() => undefined)
-        .then(() => Promise.allSettled([seen?.close(), journal?.close()]))
+        .then(() => stores?.close()).catch(() => undefined)
         .then(() => done());
     });
   }

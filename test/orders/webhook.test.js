@@ -5,7 +5,7 @@ const w = require('../../dist/lib/orders');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { openKeyValueStore, openRetryQueueStore, SqliteClaimedQueue } = require('../../dist/lib/stores');
+const { openKeyValueStore, openRetryQueueStore, sqliteFile, SqliteClaimedQueue } = require('../../dist/lib/stores');
 
 const SECRET = 'shared-secret-123';
 const settings = (over = {}) => ({ secret: SECRET, scheme: 'body', toleranceSeconds: 300, headers: { ...w.DEFAULT_HEADER_NAMES }, ...over });
@@ -237,6 +237,55 @@ describe('lib/orders webhook verification', () => {
       assert.strictEqual(await claimed.claims.get(w.WebhookIntake.businessKey('order.placed|k3')), undefined);
       await claimed.queue.database.exec('DROP TRIGGER refuse');
       assert.strictEqual((await intake.accept(ev('d3', 'k3'))).outcome, 'accepted', 'the sender\'s retry is accepted');
+    });
+  });
+
+  describe('openIntakeStores', () => {
+    let directory;
+    beforeEach(() => { directory = fs.mkdtempSync(path.join(os.tmpdir(), 'wh-stores-')); });
+    afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+    const ev = (id, key) => ({ payload: { n: 1 }, body: '{"n":1}', event: 'order.placed', idempotencyKey: key, deliveryId: id, businessKey: `order.placed|${key}` });
+    const names = { journalName: 'wh-journal', seenName: 'wh-seen' };
+
+    it('SQLite: journal and seen-set in one file, written together; the claims of an older seen-set file moved in and that file deleted', async () => {
+      // What an older version left: the seen-set in a file of its own.
+      const olderSeenSetFile = sqliteFile(directory, names.seenName);
+      const older = openKeyValueStore({ kind: 'sqlite', name: names.seenName, directory });
+      await older.set(w.WebhookIntake.businessKey('order.placed|old'), { at: 1, event: 'order.placed' }, 60000);
+      await older.set('gone', 1, 1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await older.close();
+      const stores = w.openIntakeStores({ kind: 'sqlite', directory, olderSeenSetFile, ...names });
+      assert.deepStrictEqual(await stores.adopting, { adopted: 1 }, 'the unexpired claim only');
+      assert.ok(!fs.existsSync(olderSeenSetFile));
+      assert.strictEqual(typeof stores.journalClaimed, 'function');
+      const intake = new w.WebhookIntake(stores.seen, stores.journal, { dedupeTtlMs: 60000, journalClaimed: stores.journalClaimed });
+      assert.deepStrictEqual(await intake.accept(ev('d1', 'old')), { outcome: 'duplicate', by: 'business-key' });
+      assert.strictEqual((await intake.accept(ev('d2', 'new'))).outcome, 'accepted');
+      // One file: the entry and the claim read back through either store.
+      assert.deepStrictEqual((await stores.journal.list({ state: ['in-flight'] })).map((e) => e.message.deliveryId), ['d2']);
+      assert.strictEqual((await stores.seen.get(w.WebhookIntake.businessKey('order.placed|new'))).deliveryId, 'd2');
+      assert.deepStrictEqual(fs.readdirSync(directory).filter((f) => f.endsWith('.sqlite')), ['wh-journal.sqlite']);
+      await stores.close();
+      // No older file: nothing to adopt.
+      const again = w.openIntakeStores({ kind: 'sqlite', directory, olderSeenSetFile, ...names });
+      assert.strictEqual(again.adopting, undefined);
+      await again.close();
+    });
+
+    it('memory (and Redis): two stores, written in turn; closing closes both', async () => {
+      const stores = w.openIntakeStores({ kind: 'memory', directory, ...names });
+      assert.deepStrictEqual([stores.journalClaimed, stores.adopting], [undefined, undefined]);
+      const intake = new w.WebhookIntake(stores.seen, stores.journal, { dedupeTtlMs: 60000 });
+      assert.strictEqual((await intake.accept(ev('d1', 'k1'))).outcome, 'accepted');
+      assert.strictEqual((await stores.seen.get(w.WebhookIntake.businessKey('order.placed|k1'))).deliveryId, 'd1');
+      const closed = [];
+      for (const store of [stores.seen, stores.journal]) {
+        const close = store.close.bind(store);
+        store.close = () => { closed.push(store === stores.seen ? 'seen' : 'journal'); return close(); };
+      }
+      await stores.close();
+      assert.deepStrictEqual(closed.sort(), ['journal', 'seen']);
     });
   });
 });
