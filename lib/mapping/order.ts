@@ -11,7 +11,8 @@
  * - Discounts are positive. Magento's order `discount_amount` is negative, its item `discount_amount`
  *   positive; with catalog prices including tax Magento's discount includes tax, and the tax part
  *   (`discount_tax_compensation_amount`) is taken out for the net figure.
- * - Shipping is a service line (type `shipping`, 0 for free shipping) whenever the order ships;
+ * - Shipping is a service line (type `shipping`, 0 for free shipping) whenever the order ships; the
+ *   fixed product tax of the items (FPT) is one (type `fixed_product_tax`);
  *   extension fees (cash on delivery, payment fee) and deductions (gift card, store credit, reward
  *   points, negative) are service lines too, from the configured fee sources.
  * - The lines and service lines must add up to `grand_total` within the tolerance (a cent), or the
@@ -25,6 +26,7 @@ import {
   LookupTable,
   MagentoAddress,
   MagentoOrder,
+  MagentoOrderItem,
   MappingOptions,
   MappingProblem,
 } from './types';
@@ -48,6 +50,7 @@ export function round2(value: number): number {
 /** Magento's column names are cut at 64 characters for a few base-currency twins. */
 const BASE_FIELD_EXCEPTIONS: Record<string, string> = {
   shipping_discount_tax_compensation_amount: 'base_shipping_discount_tax_compensation_amnt',
+  weee_tax_applied_row_amount: 'base_weee_tax_applied_row_amnt',
 };
 
 /** Reads amounts in the configured currency, reporting anything that is not a number. */
@@ -247,6 +250,49 @@ function feeLines(raw: MagentoOrder, options: MappingOptions, money: AmountReade
   return out;
 }
 
+/**
+ * Fixed product tax (FPT, Magento_Weee: a recycling fee and the like, per unit of a product): Magento adds
+ * each item's FPT to the grand total — inside the subtotal or as a total of its own, as the store is
+ * configured — but never to the item's row total, and the tax on it (where FPT is taxed) to the order's tax
+ * only. One service line carries the FPT of every item: the net row amount (`weee_tax_applied_row_amount`,
+ * its base twin spelt `base_weee_tax_applied_row_amnt`) and the tax from each fee applied (`weee_tax_applied`,
+ * JSON text: `row_amount_incl_tax` − `row_amount`). A dynamic bundle's parent repeats a child's fees without
+ * a row amount of its own: only items with a row amount count, so nothing is counted twice.
+ */
+function fixedProductTaxLine(items: MagentoOrderItem[], money: AmountReader, incl: boolean, base: boolean): ErpServiceLine | undefined {
+  let amount = 0;
+  let tax = 0;
+  const titles = new Set<string>();
+  items.forEach((item, i) => {
+    const row = money.read(item, 'weee_tax_applied_row_amount', `/items/${i}`);
+    if (!row) return;
+    amount += row;
+    for (const fee of appliedFees(item.weee_tax_applied)) {
+      const title = text(fee.title);
+      if (title) titles.add(title);
+      const net = Number(fee[base ? 'base_row_amount' : 'row_amount']);
+      const gross = Number(fee[base ? 'base_row_amount_incl_tax' : 'row_amount_incl_tax']);
+      if (Number.isFinite(net) && Number.isFinite(gross) && gross > net) tax += gross - net;
+    }
+  });
+  if (amount === 0) return undefined;
+  const description = titles.size > 0 ? `Fixed product tax: ${[...titles].join(', ')}` : 'Fixed product tax';
+  return { type: 'fixed_product_tax', code: 'FPT', description, amount: round2(incl ? amount + tax : amount), tax: round2(tax) };
+}
+
+/** The fees of `weee_tax_applied` (JSON text, or already an array); none when it is absent or not a list. */
+function appliedFees(applied: unknown): Array<Record<string, unknown>> {
+  let list = applied;
+  if (typeof applied === 'string') {
+    try {
+      list = JSON.parse(applied);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(list) ? list.filter((fee): fee is Record<string, unknown> => Boolean(fee) && typeof fee === 'object') : [];
+}
+
 function fmt(value: number): string {
   return round2(value).toFixed(2);
 }
@@ -321,6 +367,8 @@ export function mapOrder(raw: MagentoOrder, options: MappingOptions = preset('st
     serviceLines.push(shipping.line);
     shippingBefore = shipping.before;
   }
+  const fixedProductTax = fixedProductTaxLine(items, money, incl, useBase);
+  if (fixedProductTax) serviceLines.push(fixedProductTax);
   serviceLines.push(...feeLines(raw, options, money, incl));
 
   // Totals

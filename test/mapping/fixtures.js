@@ -294,8 +294,49 @@ function virtualOrder() {
   return o;
 }
 
+/** What Magento_Weee records on an item for one fee (`weee_tax_applied` is JSON text of a list of these). */
+function weeeFee(title, amount, qty, taxRate = 0) {
+  const round = (v) => Math.round(v * 100) / 100;
+  const inclTax = round(amount * (1 + taxRate));
+  // Magento taxes the row, not the rounded unit amount times the quantity.
+  const rowInclTax = round(amount * qty * (1 + taxRate));
+  return {
+    title, base_amount: amount, amount, row_amount: round(amount * qty), base_row_amount: round(amount * qty),
+    base_amount_incl_tax: inclTax, amount_incl_tax: inclTax, row_amount_incl_tax: rowInclTax, base_row_amount_incl_tax: rowInclTax,
+  };
+}
+
+/**
+ * A German electronics store (19 % VAT, prices excl. tax) with a fixed product tax (FPT): two TVs with a
+ * recycling fee of 2.50 each. FPT is not taxed (Magento's default) and shown as a total of its own, so the
+ * subtotal leaves it out; the grand total holds it. `taxedFpt`: "Apply Tax to FPT" on, 19 % on the fee too,
+ * which Magento adds to the order's tax but not to the item's.
+ */
+function fptOrder({ taxedFpt = false } = {}) {
+  const fee = weeeFee('Recycling fee', 2.5, 2, taxedFpt ? 0.19 : 0);
+  const feeTax = taxedFpt ? 0.95 : 0;
+  const tax = 190 + 1.9 + feeTax;
+  const grand = 1000 + 5 + 10 + tax;
+  const o = simpleOrder({
+    increment_id: taxedFpt ? '000000011' : '000000010', entity_id: taxedFpt ? 11 : 10, base_currency_code: 'EUR', order_currency_code: 'EUR', global_currency_code: 'EUR', store_currency_code: 'EUR',
+    subtotal: 1000, base_subtotal: 1000, subtotal_incl_tax: 1195 + (taxedFpt ? 0.95 : 0), base_subtotal_incl_tax: 1195 + (taxedFpt ? 0.95 : 0),
+    shipping_amount: 10, base_shipping_amount: 10, shipping_tax_amount: 1.9, base_shipping_tax_amount: 1.9, shipping_incl_tax: 11.9, base_shipping_incl_tax: 11.9,
+    tax_amount: tax, base_tax_amount: tax, grand_total: grand, base_grand_total: grand,
+  });
+  o.items = [item({
+    item_id: 101, sku: 'TV-55-OLED', name: 'OLED TV 55"', price: 500, price_incl_tax: 595, qty_ordered: 2, row_total: 1000, row_total_incl_tax: 1190, tax_amount: 190, tax_percent: 19,
+    weee_tax_applied: JSON.stringify([fee]), weee_tax_applied_amount: 2.5, base_weee_tax_applied_amount: 2.5, weee_tax_applied_row_amount: 5, base_weee_tax_applied_row_amnt: 5,
+    weee_tax_disposition: 0, base_weee_tax_disposition: 0, weee_tax_row_disposition: 0, base_weee_tax_row_disposition: 0,
+  })];
+  o.extension_attributes.shipping_assignments[0].items = o.items;
+  o.payment.amount_ordered = grand;
+  return o;
+}
+
 module.exports = {
   address,
+  weeeFee,
+  fptOrder,
   item,
   simpleOrder,
   configurableOrder,
@@ -306,5 +347,5 @@ module.exports = {
   codOrder,
   multiCurrencyOrder,
   virtualOrder,
-  all: () => [simpleOrder(), configurableOrder(), dynamicBundleOrder(), fixedBundleOrder(), guestDiscountOrder(), b2bInclTaxOrder(), codOrder(), multiCurrencyOrder(), virtualOrder()],
+  all: () => [simpleOrder(), configurableOrder(), dynamicBundleOrder(), fixedBundleOrder(), guestDiscountOrder(), b2bInclTaxOrder(), codOrder(), multiCurrencyOrder(), virtualOrder(), fptOrder(), fptOrder({ taxedFpt: true })],
 };

@@ -278,6 +278,58 @@ describe('order mapping (lib/mapping)', function () {
     });
   });
 
+  describe('fixed product tax (FPT, Magento_Weee)', function () {
+    it('the items\' FPT is one fixed_product_tax service line, its tax where FPT is taxed; the lines add up to grand_total', function () {
+      const plain = mapOk(f.fptOrder());
+      assert.deepStrictEqual(plain.service_lines[1], { type: 'fixed_product_tax', code: 'FPT', description: 'Fixed product tax: Recycling fee', amount: 5, tax: 0 });
+      assert.deepStrictEqual([plain.totals.fees, plain.totals.tax, plain.totals.grand_total], [5, 191.9, 1206.9]);
+      assert.deepStrictEqual([plain.items[0].row_total, plain.items[0].tax], [1000, 190], 'the item keeps its own amounts');
+      const taxed = mapOk(f.fptOrder({ taxedFpt: true }));
+      assert.deepStrictEqual(taxed.service_lines[1], { type: 'fixed_product_tax', code: 'FPT', description: 'Fixed product tax: Recycling fee', amount: 5, tax: 0.95 });
+      assert.deepStrictEqual(mapOk(f.fptOrder({ taxedFpt: true }), { amounts: 'incl_tax' }).service_lines[1].amount, 5.95);
+    });
+
+    it('without it the order would not add up: an FPT order whose fields are missing fails the totals check by the fee', function () {
+      const raw = f.fptOrder();
+      delete raw.items[0].weee_tax_applied_row_amount;
+      delete raw.items[0].base_weee_tax_applied_row_amnt;
+      assert.deepStrictEqual(problemsOf(raw), ['/grand_total: is 1206.90 EUR but the lines and service lines add up to 1201.90 (-5.00); an amount the mapping does not know (a fee or deduction from an extension?) needs a fee source']);
+    });
+
+    it('reads the base twin under Magento\'s own spelling (base_weee_tax_applied_row_amnt) in the base currency', function () {
+      const raw = f.fptOrder();
+      raw.items[0].weee_tax_applied_row_amount = 999;
+      assert.deepStrictEqual(mapOk(raw, { currency: 'base' }).service_lines[1].amount, 5);
+      assert.strictEqual(problemsOf(raw).length, 1, 'the order currency reads the plain field');
+    });
+
+    it('several fees and items in one line; a bundle parent repeating a child\'s fees without a row amount counts once', function () {
+      const raw = f.dynamicBundleOrder();
+      const brick = raw.items.find((i) => i.sku === '24-WG084');
+      const roller = raw.items.find((i) => i.sku === '24-WG088');
+      Object.assign(brick, { weee_tax_applied: JSON.stringify([f.weeeFee('Recycling fee', 0.5, 1)]), weee_tax_applied_row_amount: 0.5, base_weee_tax_applied_row_amnt: 0.5 });
+      Object.assign(roller, { weee_tax_applied: JSON.stringify([f.weeeFee('Recycling fee', 0.25, 2), f.weeeFee('Packaging levy', 0.1, 2)]), weee_tax_applied_row_amount: 0.7, base_weee_tax_applied_row_amnt: 0.7 });
+      // Magento copies the last child's fees and unit amount to a dynamic bundle's parent, not its row amount.
+      Object.assign(raw.items[0], { weee_tax_applied: roller.weee_tax_applied, weee_tax_applied_amount: 0.35 });
+      raw.grand_total = raw.base_grand_total = 72.2;
+      const order = mapOk(raw);
+      assert.deepStrictEqual(order.service_lines[1], { type: 'fixed_product_tax', code: 'FPT', description: 'Fixed product tax: Recycling fee, Packaging levy', amount: 1.2, tax: 0 });
+    });
+
+    it('an applied list that is not JSON leaves the tax at 0 (the totals check tells when that is wrong); no FPT, no line', function () {
+      const raw = f.fptOrder({ taxedFpt: true });
+      raw.items[0].weee_tax_applied = '{not json';
+      assert.deepStrictEqual(problemsOf(raw), ['/grand_total: is 1207.85 EUR but the lines and service lines add up to 1206.90 (-0.95); an amount the mapping does not know (a fee or deduction from an extension?) needs a fee source']);
+      assert.ok(mapOk(f.simpleOrder()).service_lines.every((l) => l.type !== 'fixed_product_tax'));
+    });
+
+    it('a fee amount that is not a number is named', function () {
+      const raw = f.fptOrder();
+      raw.items[0].weee_tax_applied_row_amount = 'five';
+      assert.ok(problemsOf(raw).includes('/items/0/weee_tax_applied_row_amount: must be a number'));
+    });
+  });
+
   describe('multi-currency', function () {
     it('maps in the order currency by default and says so', function () {
       const order = mapOk(f.multiCurrencyOrder());
