@@ -26,6 +26,34 @@ export const DEFAULT_FEES: readonly FeeSource[] = Object.freeze([
     amount: ['extension_attributes.payment_fee', 'payment_fee', 'extension_attributes.payment_fee_amount', 'payment_fee_amount'],
     tax: ['extension_attributes.payment_fee_tax', 'payment_fee_tax', 'extension_attributes.payment_fee_tax_amount', 'payment_fee_tax_amount'],
   },
+  // Adobe Commerce gift wrapping (Magento_GiftWrapping): for the order, for its items, and a printed card; net, tax apart.
+  {
+    type: 'gift_wrapping',
+    code: 'GIFT_WRAPPING',
+    description: 'Gift wrapping',
+    amount: ['extension_attributes.gw_price'],
+    baseAmount: ['extension_attributes.gw_base_price'],
+    tax: ['extension_attributes.gw_tax_amount'],
+    baseTax: ['extension_attributes.gw_base_tax_amount'],
+  },
+  {
+    type: 'gift_wrapping_items',
+    code: 'GIFT_WRAPPING_ITEMS',
+    description: 'Gift wrapping of items',
+    amount: ['extension_attributes.gw_items_price'],
+    baseAmount: ['extension_attributes.gw_items_base_price'],
+    tax: ['extension_attributes.gw_items_tax_amount'],
+    baseTax: ['extension_attributes.gw_items_base_tax_amount'],
+  },
+  {
+    type: 'printed_card',
+    code: 'PRINTED_CARD',
+    description: 'Printed card',
+    amount: ['extension_attributes.gw_card_price'],
+    baseAmount: ['extension_attributes.gw_card_base_price'],
+    tax: ['extension_attributes.gw_card_tax_amount'],
+    baseTax: ['extension_attributes.gw_card_base_tax_amount'],
+  },
   {
     type: 'gift_card',
     code: 'GIFT_CARD',
@@ -174,16 +202,29 @@ function fees(value: unknown, fallback: FeeSource[]): FeeSource[] {
     if (!f || typeof f !== 'object') throw new ValidationError(field, 'must be an object');
     if (typeof f.type !== 'string' || !/^[a-z][a-z0-9_]*$/.test(f.type)) throw new ValidationError(`${field}.type`, 'must be a lower-case code such as cash_on_delivery');
     if (typeof f.code !== 'string' || f.code.trim() === '') throw new ValidationError(`${field}.code`, 'must be the ERP code of the line');
+    const amount = stringList(f.amount, `${field}.amount`);
+    const tax = f.tax === undefined || f.tax === null ? undefined : stringList(f.tax, `${field}.tax`);
     return {
       type: f.type,
       code: f.code.trim(),
       description: typeof f.description === 'string' ? f.description : f.type,
-      amount: stringList(f.amount, `${field}.amount`),
-      tax: f.tax === undefined || f.tax === null ? undefined : stringList(f.tax, `${field}.tax`),
+      amount,
+      tax,
+      ...twins(f.baseAmount, amount, `${field}.baseAmount`, 'baseAmount'),
+      ...twins(f.baseTax, tax ?? [], `${field}.baseTax`, 'baseTax'),
       includesTax: f.includesTax === true,
       deduction: f.deduction === true,
     };
   });
+}
+
+/** A fee's base-currency twins of `paths`, one for each (none given: `base_` before each path's last segment). */
+function twins<K extends 'baseAmount' | 'baseTax'>(value: unknown, paths: string[], field: string, key: K): Partial<Record<K, string[]>> {
+  if (value === undefined || value === null) return {};
+  const list = stringList(value, field);
+  if (paths.length === 0) throw new ValidationError(field, `stands beside ${key === 'baseTax' ? 'tax' : 'amount'} paths, and there are none`);
+  if (list.length !== paths.length) throw new ValidationError(field, `must give one base-currency path for each of the ${paths.length} path(s) it stands beside`);
+  return { [key]: list } as Partial<Record<K, string[]>>;
 }
 
 function fieldRules(value: unknown): FieldRule[] {

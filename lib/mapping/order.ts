@@ -82,9 +82,10 @@ class AmountReader {
     return this.number(value, `${pointer}/${key}`);
   }
 
-  /** A fee at a dotted path (base twin in base-currency mode). */
-  readPath(root: unknown, path: string): { value: number; path: string } | undefined {
-    const candidates = this.base ? (this.sameCurrency ? [basePath(path), path] : [basePath(path)]) : [path];
+  /** A fee at a dotted path (base twin in base-currency mode: `baseTwin`, else `base_` before the last segment). */
+  readPath(root: unknown, path: string, baseTwin?: string): { value: number; path: string } | undefined {
+    const twin = baseTwin ?? basePath(path);
+    const candidates = this.base ? (this.sameCurrency ? [twin, path] : [twin]) : [path];
     for (const candidate of candidates) {
       const raw = getPath(root, candidate);
       if (raw === undefined || raw === null || raw === '') continue;
@@ -236,13 +237,13 @@ function shippingLine(raw: MagentoOrder, money: AmountReader, incl: boolean, cod
 function feeLines(raw: MagentoOrder, options: MappingOptions, money: AmountReader, incl: boolean): ErpServiceLine[] {
   const out: ErpServiceLine[] = [];
   for (const fee of options.fees) {
-    const found = fee.amount.map((path) => money.readPath(raw, path)).find((v) => v !== undefined);
+    const found = fee.amount.map((path, i) => money.readPath(raw, path, fee.baseAmount?.[i])).find((v) => v !== undefined);
     if (!found || found.value === 0) continue;
     if (fee.deduction) {
       out.push({ type: fee.type, code: fee.code, description: fee.description, amount: round2(-Math.abs(found.value)), tax: 0 });
       continue;
     }
-    const taxFound = (fee.tax ?? []).map((path) => money.readPath(raw, path)).find((v) => v !== undefined);
+    const taxFound = (fee.tax ?? []).map((path, i) => money.readPath(raw, path, fee.baseTax?.[i])).find((v) => v !== undefined);
     const tax = Math.abs(taxFound?.value ?? 0);
     const net = fee.includesTax ? found.value - tax : found.value;
     out.push({ type: fee.type, code: fee.code, description: fee.description, amount: round2(incl ? net + tax : net), tax: round2(tax) });

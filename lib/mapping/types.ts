@@ -197,6 +197,12 @@ export interface FeeSource {
    */
   amount: string[];
   tax?: string[];
+  /**
+   * In the base currency, the twins of `amount` and `tax`, path by path, where the module does not keep them
+   * at `base_` + the last segment (Adobe Commerce gift wrapping: `gw_base_price` beside `gw_price`).
+   */
+  baseAmount?: string[];
+  baseTax?: string[];
   /** The amount found already includes its tax (some COD modules store it so). */
   includesTax?: boolean;
   /** Lowers the total (gift card, store credit, reward points): the line's amount is negative. */

@@ -333,8 +333,26 @@ function fptOrder({ taxedFpt = false } = {}) {
   return o;
 }
 
+/**
+ * Adobe Commerce gift wrapping (19 % on it): a wrapped order (5.00), two wrapped items (1.50 each) and a printed
+ * card (2.00), each with its tax in extension_attributes; the base amounts are spelt gw_base_price, not base_gw_price.
+ */
+function giftWrappedOrder() {
+  const tax = 0.95 + 0.57 + 0.38;
+  const o = simpleOrder({ increment_id: '000000012', entity_id: 12, tax_amount: tax, base_tax_amount: tax, grand_total: 65.5 + 10 + tax, base_grand_total: 65.5 + 10 + tax });
+  Object.assign(o.extension_attributes, {
+    gw_id: 1, gw_allow_gift_receipt: 0, gw_add_card: 1,
+    gw_price: 5, gw_base_price: 5, gw_tax_amount: 0.95, gw_base_tax_amount: 0.95, gw_price_incl_tax: 5.95, gw_base_price_incl_tax: 5.95,
+    gw_items_price: 3, gw_items_base_price: 3, gw_items_tax_amount: 0.57, gw_items_base_tax_amount: 0.57,
+    gw_card_price: 2, gw_card_base_price: 2, gw_card_tax_amount: 0.38, gw_card_base_tax_amount: 0.38,
+  });
+  o.payment.amount_ordered = o.grand_total;
+  return o;
+}
+
 module.exports = {
   address,
+  giftWrappedOrder,
   weeeFee,
   fptOrder,
   item,
@@ -347,5 +365,5 @@ module.exports = {
   codOrder,
   multiCurrencyOrder,
   virtualOrder,
-  all: () => [simpleOrder(), configurableOrder(), dynamicBundleOrder(), fixedBundleOrder(), guestDiscountOrder(), b2bInclTaxOrder(), codOrder(), multiCurrencyOrder(), virtualOrder(), fptOrder(), fptOrder({ taxedFpt: true })],
+  all: () => [simpleOrder(), configurableOrder(), dynamicBundleOrder(), fixedBundleOrder(), guestDiscountOrder(), b2bInclTaxOrder(), codOrder(), multiCurrencyOrder(), virtualOrder(), fptOrder(), fptOrder({ taxedFpt: true }), giftWrappedOrder()],
 };

@@ -17,7 +17,7 @@ describe('mapping options (lib/mapping/options, editor-config)', function () {
       [o.amounts, o.currency, o.bundles, o.streetSeparator, o.paymentMethods.onUnknown, o.shippingMethods.onUnknown, o.checkTotals, o.totalsTolerance],
       ['excl_tax', 'order', 'auto', '\n', 'passthrough', 'passthrough', true, 0.01],
     );
-    assert.deepStrictEqual(o.fees.map((f) => f.type), ['cash_on_delivery', 'payment_fee', 'gift_card', 'store_credit', 'reward_points']);
+    assert.deepStrictEqual(o.fees.map((f) => f.type), ['cash_on_delivery', 'payment_fee', 'gift_wrapping', 'gift_wrapping_items', 'printed_card', 'gift_card', 'store_credit', 'reward_points']);
     assert.deepStrictEqual(Object.keys(PRESETS), ['standard', 'gross', 'strict']);
     assert.strictEqual(resolveOptions({ preset: 'gross' }).amounts, 'incl_tax');
     assert.strictEqual(resolveOptions({ preset: 'strict' }).paymentMethods.onUnknown, 'error');
@@ -40,6 +40,9 @@ describe('mapping options (lib/mapping/options, editor-config)', function () {
     invalid(() => resolveOptions({ shippingMethods: { table: [{ from: 'flatrate_flatrate', to: '' }] } }), 'shippingMethods.table[0].to');
     invalid(() => resolveOptions({ fees: [{ type: 'cod', code: 'C', amount: [] }] }), 'fees[0].amount');
     invalid(() => resolveOptions({ fees: [{ type: 'cod', code: 'C', amount: ['a..b'] }] }), 'fees[0].amount[0]');
+    invalid(() => resolveOptions({ fees: [{ type: 'cod', code: 'C', amount: ['a', 'b'], baseAmount: ['base_a'] }] }), 'fees[0].baseAmount');
+    invalid(() => resolveOptions({ fees: [{ type: 'cod', code: 'C', amount: ['a'], baseTax: ['base_t'] }] }), 'fees[0].baseTax');
+    assert.deepStrictEqual(resolveOptions({ fees: [{ type: 'cod', code: 'C', amount: 'x.fee', baseAmount: 'x.fee_base' }] }).fees[0].baseAmount, ['x.fee_base']);
     invalid(() => resolveOptions({ fieldRules: [{ target: 'x' }] }), 'fieldRules[0]', /source path or a template/);
     invalid(() => resolveOptions({ fieldRules: [{ target: 'x', template: '{{#open}}' }] }), 'fieldRules[0].template', /mustache/);
     invalid(() => resolveOptions({ fieldRules: [{ target: '__proto__.polluted', source: 'increment_id' }] }), 'fieldRules[0].target');

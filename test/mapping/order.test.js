@@ -264,6 +264,19 @@ describe('order mapping (lib/mapping)', function () {
       assert.strictEqual(order.totals.fees, -25);
     });
 
+    it('Adobe Commerce gift wrapping (order, items, printed card) are service lines with their tax; base amounts under Magento\'s gw_base_* names', function () {
+      const order = mapOk(f.giftWrappedOrder());
+      assert.deepStrictEqual(order.service_lines.slice(1), [
+        { type: 'gift_wrapping', code: 'GIFT_WRAPPING', description: 'Gift wrapping', amount: 5, tax: 0.95 },
+        { type: 'gift_wrapping_items', code: 'GIFT_WRAPPING_ITEMS', description: 'Gift wrapping of items', amount: 3, tax: 0.57 },
+        { type: 'printed_card', code: 'PRINTED_CARD', description: 'Printed card', amount: 2, tax: 0.38 },
+      ]);
+      assert.deepStrictEqual(mapOk(f.giftWrappedOrder(), { amounts: 'incl_tax' }).service_lines.slice(1).map((l) => l.amount), [5.95, 3.57, 2.38]);
+      const raw = f.giftWrappedOrder();
+      Object.assign(raw.extension_attributes, { gw_price: 99, gw_tax_amount: 99 });
+      assert.deepStrictEqual(mapOk(raw, { currency: 'base' }).service_lines[1], { type: 'gift_wrapping', code: 'GIFT_WRAPPING', description: 'Gift wrapping', amount: 5, tax: 0.95 });
+    });
+
     it('an unknown fee makes the totals check fail naming the difference', function () {
       const raw = f.codOrder();
       raw.extension_attributes = { shipping_assignments: raw.extension_attributes.shipping_assignments, mystery_fee: 5 };
