@@ -204,14 +204,16 @@ function fees(value: unknown, fallback: FeeSource[]): FeeSource[] {
     if (typeof f.code !== 'string' || f.code.trim() === '') throw new ValidationError(`${field}.code`, 'must be the ERP code of the line');
     const amount = stringList(f.amount, `${field}.amount`);
     const tax = f.tax === undefined || f.tax === null ? undefined : stringList(f.tax, `${field}.tax`);
+    const baseAmount = twins(f.baseAmount, amount, `${field}.baseAmount`);
+    const baseTax = twins(f.baseTax, tax, `${field}.baseTax`);
     return {
       type: f.type,
       code: f.code.trim(),
       description: typeof f.description === 'string' ? f.description : f.type,
       amount,
       tax,
-      ...twins(f.baseAmount, amount, `${field}.baseAmount`, 'baseAmount'),
-      ...twins(f.baseTax, tax ?? [], `${field}.baseTax`, 'baseTax'),
+      ...(baseAmount && { baseAmount }),
+      ...(baseTax && { baseTax }),
       includesTax: f.includesTax === true,
       deduction: f.deduction === true,
     };
@@ -219,12 +221,11 @@ function fees(value: unknown, fallback: FeeSource[]): FeeSource[] {
 }
 
 /** A fee's base-currency twins of `paths`, one for each (none given: `base_` before each path's last segment). */
-function twins<K extends 'baseAmount' | 'baseTax'>(value: unknown, paths: string[], field: string, key: K): Partial<Record<K, string[]>> {
-  if (value === undefined || value === null) return {};
+function twins(value: unknown, paths: string[] | undefined, field: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
   const list = stringList(value, field);
-  if (paths.length === 0) throw new ValidationError(field, `stands beside ${key === 'baseTax' ? 'tax' : 'amount'} paths, and there are none`);
-  if (list.length !== paths.length) throw new ValidationError(field, `must give one base-currency path for each of the ${paths.length} path(s) it stands beside`);
-  return { [key]: list } as Partial<Record<K, string[]>>;
+  if (list.length !== (paths?.length ?? 0)) throw new ValidationError(field, `must give one base-currency path for each of the ${paths?.length ?? 0} path(s) it stands beside`);
+  return list;
 }
 
 function fieldRules(value: unknown): FieldRule[] {

@@ -10,8 +10,8 @@ import fs from 'fs';
 import { ValidationError } from '../errors';
 import { canonicalJson, checkKey, checkTtl } from './json';
 import { record, recorded, SQLITE_FILE_SUFFIXES, type BatchStatement } from './sqlite-db';
-import { claimWhere, KEY_HELD, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
-import { COUNT_LIVE, liveChange, liveFits, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
+import { claimWhere, INSERT_ROW_LENGTH, KEY_HELD, SqliteKeyValueStore, type InsertRow } from './sqlite-kv';
+import { COUNT_LIVE, liveChange, liveFits, PUT_ROW_LENGTH, putRow, putWhere, SqliteRetryQueueStore, type PutRow } from './sqlite-queue';
 import { checkEntry, checkMaxLive } from './queue-rules';
 import type { ClaimedPut, JsonValue, QueueEntry, StoreOptions } from './types';
 
@@ -28,10 +28,10 @@ const WRITTEN = `${recorded()} = 'written'`;
 const claimedPut: BatchStatement<ClaimedRow, ClaimedPut> = {
   name: 'journal_put_claimed',
   program: `${COUNT_LIVE}
-    ${record(`CASE WHEN ${KEY_HELD} THEN 'held' WHEN ${liveFits(8)} THEN 'written' ELSE 'full' END`)}
+    ${record(`CASE WHEN ${KEY_HELD} THEN 'held' WHEN ${liveFits(INSERT_ROW_LENGTH + PUT_ROW_LENGTH)} THEN 'written' ELSE 'full' END`)}
     ${liveChange('1', WRITTEN)}
     ${claimWhere(WRITTEN)}
-    ${putWhere(WRITTEN, 3)}`,
+    ${putWhere(WRITTEN, INSERT_ROW_LENGTH)}`,
   result: (answer) => {
     if (!OUTCOMES.includes(answer as ClaimedPut)) throw new Error(`the claimed put recorded ${JSON.stringify(answer)}`);
     return answer as ClaimedPut;

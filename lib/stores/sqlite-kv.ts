@@ -20,6 +20,8 @@ const SQL = {
 };
 
 export type InsertRow = [key: string, value: string, expiresAt: number | null];
+/** How many values an InsertRow holds: where what a row carries after it starts. */
+export const INSERT_ROW_LENGTH = 3;
 
 /**
  * For batch programs (see BatchStatement in sqlite-db.ts) whose rows start with an InsertRow: whether

@@ -37,6 +37,9 @@ async function write(sql: SqlRunner, e: QueueEntry): Promise<void> {
  */
 export type PutRow = [id: string, state: string, nextAttemptAt: number, firstFailedAt: number, entry: QueueEntry];
 
+/** How many values a PutRow holds: where what a row carries after it starts. */
+export const PUT_ROW_LENGTH = 5;
+
 export function putRow(e: QueueEntry): PutRow {
   return [e.id, e.state, e.nextAttemptAt, e.firstFailedAt, e];
 }
@@ -82,7 +85,7 @@ type BoundedPutRow = [...PutRow, maxLive: number];
 const boundedPut: BatchStatement<BoundedPutRow, boolean> = {
   name: 'queue_put_bounded',
   program: `${COUNT_LIVE}
-    ${record(`(NEW.r ->> 1) NOT ${IS_LIVE} OR EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0) OR ${liveFits(5)}`)}
+    ${record(`(NEW.r ->> 1) NOT ${IS_LIVE} OR EXISTS (SELECT 1 FROM main.queue WHERE id = NEW.r ->> 0) OR ${liveFits(PUT_ROW_LENGTH)}`)}
     ${liveChange(`((NEW.r ->> 1) ${IS_LIVE}) - ${WAS_LIVE}`, `${recorded()} = '1'`)}
     ${putWhere(`${recorded()} = '1'`)}`,
   result: (answer) => answer === '1',
