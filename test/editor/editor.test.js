@@ -391,8 +391,17 @@ describe('Node-RED editor in Chromium', function () {
         // A row left empty is not saved.
         await list(t).locator('.red-ui-editableList-addButton').click();
         assert.strictEqual((await rowsShown(t)).length, t.rows.length + 1);
+        // The empty default is marked with the reason as soon as "use the default" is chosen, not only after Done,
+        // and no longer once another choice makes it unneeded.
+        const field = `#node-input-${t.name}Default`;
         await E.setField(page, `#node-input-${t.name}Unknown`, 'default');
-        await page.locator(`#node-input-${t.name}Default`).waitFor({ state: 'visible' });
+        await page.locator(field).waitFor({ state: 'visible' });
+        await page.waitForSelector(`${field}.input-error`);
+        assert.match(await E.fieldTooltip(page, field), REASON);
+        await E.setField(page, `#node-input-${t.name}Unknown`, 'error');
+        await page.waitForSelector(`${field}:not(.input-error)`, { state: 'attached' });
+        await E.setField(page, `#node-input-${t.name}Unknown`, 'default');
+        await page.waitForSelector(`${field}.input-error`);
       }
       // "Use the default" with no default: saved, but the node is refused with the reason, once per table.
       await E.closeEditDialog(page);
