@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'crypto';
 import { LRUCache } from 'lru-cache';
-import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
+import { acquireRule, commitRule, isLive, parkRule, PARKED_FOR_RETRY, releaseRule } from './gate-rules';
 import { checkHolder, checkKey, checkStoreName, checkTtl } from './json';
 import { DEFAULT_MAX_ENTRIES } from './memory-kv';
 import { PurgeTimer } from './purge';
-import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
+import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ParkOutcome, ReleaseOutcome, StoreOptions } from './types';
 
 function copy(record: GateRecord): GateRecord {
   return structuredClone(record);
@@ -44,6 +44,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return outcome;
   }
 
+  async park(key: string, token: string | undefined, leaseMs: number): Promise<ParkOutcome> {
+    const { outcome, write } = parkRule(this.records.get(checkKey(key)), Date.now(), token, checkTtl(leaseMs, 'leaseMs') ?? 1);
+    if (write) this.records.set(key, write);
+    return outcome;
+  }
+
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
     const current = this.records.get(checkKey(key));
     const now = Date.now();
@@ -56,7 +62,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const now = Date.now();
     const ended: GateRecord[] = [];
     for (const record of this.records.values()) {
-      if (record.state === 'in-flight' && isLive(record, now) && record.updatedAt < takenBefore) ended.push(record);
+      if (record.state === 'in-flight' && isLive(record, now) && record.updatedAt < takenBefore && record.holder !== PARKED_FOR_RETRY) ended.push(record);
     }
     ended.sort((a, b) => a.updatedAt - b.updatedAt).splice(limit);
     return ended.map((record) => {

@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'crypto';
 import type Redis from 'ioredis';
+import { PARKED_FOR_RETRY, RETRY_HOLDER_PREFIX } from './gate-rules';
 import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import { acquireRedis, DEFAULT_KEY_PREFIX, releaseRedis } from './redis-client';
-import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
+import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ParkOutcome, ReleaseOutcome, StoreOptions } from './types';
 
 /** How long a lapsed in-flight hash outlives its lease, so a retry still counts its attempts. */
 const IN_FLIGHT_GRACE_MS = 24 * 3600_000;
@@ -24,11 +25,13 @@ const LIVE = `local function live(state, lease, expires)
 end`;
 
 // KEYS: record, in-flight index, done index. ARGV: token, leaseMs, key, holder ('' = none)
+// The holder takes its own in-flight key again, and a retry (retry:<id>) a key parked for one (see takesAgain in gate-rules.ts).
 const ACQUIRE = `${NOW}
 ${LIVE}
 local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'attempts', 'holder')
-local sameHolder = ARGV[4] ~= '' and h[1] == 'in-flight' and h[5] == ARGV[4]
-if h[1] and live(h[1], h[2], h[3]) and not sameHolder then return {h[1] == 'done' and 'done' or 'in-flight', redis.call('HGETALL', KEYS[1])} end
+local takesAgain = ARGV[4] ~= '' and h[1] == 'in-flight'
+  and (h[5] == ARGV[4] or (h[5] == '${PARKED_FOR_RETRY}' and string.sub(ARGV[4], 1, ${RETRY_HOLDER_PREFIX.length}) == '${RETRY_HOLDER_PREFIX}'))
+if h[1] and live(h[1], h[2], h[3]) and not takesAgain then return {h[1] == 'done' and 'done' or 'in-flight', redis.call('HGETALL', KEYS[1])} end
 local attempts = 1
 if h[1] == 'in-flight' then attempts = tonumber(h[4]) + 1 end
 local lease = now + tonumber(ARGV[2])
@@ -67,6 +70,19 @@ if ARGV[1] ~= '' and h[4] ~= ARGV[1] then return 'stale' end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 'released'`;
+
+// KEYS: record, in-flight index. ARGV: token ('' = any), leaseMs, key. The same checks as RELEASE, then the key parked.
+const PARK = `${NOW}
+${LIVE}
+local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'token')
+if not (h[1] and live(h[1], h[2], h[3])) then return 'not-held' end
+if h[1] == 'done' then return 'done' end
+if ARGV[1] ~= '' and h[4] ~= ARGV[1] then return 'stale' end
+local lease = now + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'holder', '${PARKED_FOR_RETRY}', 'leaseUntil', lease, 'updatedAt', now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + ${IN_FLIGHT_GRACE_MS})
+redis.call('ZADD', KEYS[2], lease, ARGV[3])
+return 'parked'`;
 
 // KEYS: record, in-flight index. ARGV: token, leaseMs, key
 const RENEW = `${NOW}
@@ -164,6 +180,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async release(key: string, token: string | undefined): Promise<ReleaseOutcome> {
     return await this.redis.eval(RELEASE, 2, this.prefix + checkKey(key), this.inFlightIndex, token ?? '', key) as ReleaseOutcome;
+  }
+
+  async park(key: string, token: string | undefined, leaseMs: number): Promise<ParkOutcome> {
+    return await this.redis.eval(PARK, 2, this.prefix + checkKey(key), this.inFlightIndex, token ?? '', checkTtl(leaseMs, 'leaseMs') ?? 1, key) as ParkOutcome;
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {

@@ -4,11 +4,11 @@
  * the same file can come between the read and the write.
  */
 import { randomUUID } from 'crypto';
-import { acquireRule, commitRule, isLive, releaseRule } from './gate-rules';
+import { acquireRule, commitRule, isLive, parkRule, PARKED_FOR_RETRY, releaseRule } from './gate-rules';
 import { canonicalJson, checkHolder, checkKey, checkStoreName, checkTtl, parseJson } from './json';
 import { PurgeTimer } from './purge';
 import { acquireDatabase, record, recorded, releaseDatabase, sqliteFile, type BatchStatement, type SqliteDatabase, type SqlRunner } from './sqlite-db';
-import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ReleaseOutcome, StoreOptions } from './types';
+import type { AcquireResult, CommitOutcome, GateRecord, IdempotencyStore, JsonValue, ParkOutcome, ReleaseOutcome, StoreOptions } from './types';
 
 interface Row {
   key: string;
@@ -48,7 +48,7 @@ const SQL = {
   del: 'DELETE FROM gate WHERE key = ?',
   releaseHeld: "DELETE FROM gate WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   endLeases: `UPDATE gate SET lease_until = ?1 WHERE rowid IN (
-    SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 ORDER BY updated_at LIMIT ?3) RETURNING *`,
+    SELECT rowid FROM gate WHERE state = 'in-flight' AND updated_at < ?2 AND lease_until > ?1 AND holder IS NOT ?4 ORDER BY updated_at LIMIT ?3) RETURNING *`,
   renew: "UPDATE gate SET lease_until = ?, updated_at = ? WHERE key = ? AND state = 'in-flight' AND token = ? AND lease_until > ?",
   counts: `SELECT (SELECT COUNT(*) FROM gate WHERE state = 'in-flight' AND lease_until > ?1) AS inFlight,
     (SELECT COUNT(*) FROM gate WHERE state = 'done' AND expires_at > ?1) AS done`,
@@ -182,6 +182,17 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     });
   }
 
+  async park(key: string, token: string | undefined, leaseMs: number): Promise<ParkOutcome> {
+    checkKey(key);
+    const lease = checkTtl(leaseMs, 'leaseMs') ?? 1;
+    await this.ready;
+    return this.db.transaction(async (tx) => {
+      const { outcome, write: record } = parkRule(await read(tx, key), Date.now(), token, lease);
+      if (record) await write(tx, record);
+      return outcome;
+    });
+  }
+
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
     checkKey(key);
     const lease = checkTtl(leaseMs, 'leaseMs') ?? 1;
@@ -192,7 +203,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   async endLeasesTakenBefore(takenBefore: number, limit = 10_000): Promise<GateRecord[]> {
     await this.ready;
-    const rows = await this.db.transaction((tx) => tx.all<Row>(SQL.endLeases, [Date.now(), takenBefore, limit]));
+    const rows = await this.db.transaction((tx) => tx.all<Row>(SQL.endLeases, [Date.now(), takenBefore, limit, PARKED_FOR_RETRY]));
     return rows.map((row) => fromRow(row)!).sort((a, b) => a.updatedAt - b.updatedAt);
   }
 

@@ -94,6 +94,7 @@ export type CommitOutcome =
   | 'stale';
 
 export type ReleaseOutcome = 'released' | 'not-held' | 'stale' | 'done';
+export type ParkOutcome = 'parked' | 'not-held' | 'stale' | 'done';
 
 export interface IdempotencyStore {
   readonly kind: StoreKind;
@@ -101,7 +102,8 @@ export interface IdempotencyStore {
   /**
    * Atomic check-and-mark: a new key (or one whose lease ran out) becomes in flight for `leaseMs` and
    * resolves `acquired` with a fresh token; exactly one of many concurrent callers gets it. With a
-   * `holder`, a key in flight for that same holder is taken again (fresh token, lease renewed).
+   * `holder`, a key in flight for that same holder is taken again (fresh token, lease renewed), and a
+   * `retry:<entry id>` holder takes a key parked for the retry queue (see `park`).
    */
   acquire(key: string, leaseMs: number, holder?: string): Promise<AcquireResult>;
   /**
@@ -111,6 +113,13 @@ export interface IdempotencyStore {
   commit(key: string, token: string | undefined, result: JsonValue | undefined, ttlMs: number): Promise<{ outcome: CommitOutcome; record: GateRecord }>;
   /** Frees an in-flight key so a retry can pass. Never frees a done key (that is `forget`). */
   release(key: string, token: string | undefined): Promise<ReleaseOutcome>;
+  /**
+   * The work holding `key` (with `token`; undefined = whoever holds it) failed and waits in the retry queue:
+   * the key stays in flight `leaseMs` longer, parked (holder `retry:*`). Other messages with the key are held
+   * back meanwhile; the first the retry queue sends again (holder `retry:<entry id>`) takes it at once.
+   * Answers like release: `parked`, or `not-held` / `stale` / `done` (nothing changed).
+   */
+  park(key: string, token: string | undefined, leaseMs: number): Promise<ParkOutcome>;
   /** Extends the lease of the current holder. Resolves false when the token no longer holds the key. */
   renew(key: string, token: string, leaseMs: number): Promise<boolean>;
   /**
@@ -118,7 +127,8 @@ export interface IdempotencyStore {
    * next message with such a key passes at once; resolves those records (lease ended now, at most `limit`,
    * oldest first). For a store only this process uses (memory, SQLite): a message holding a key taken
    * before the process started died with the old process. Absent on shared stores (Redis), where such a
-   * key may belong to another live instance.
+   * key may belong to another live instance. A parked key keeps its lease: its message did not die, it
+   * waits in the retry queue, which sends it again.
    */
   endLeasesTakenBefore?(takenBefore: number, limit?: number): Promise<GateRecord[]>;
   /** Removes the key whatever its state, so the same order can be sent again on purpose. */

@@ -109,6 +109,41 @@ describe('stores: idempotency store', function () {
         await assert.rejects(store.acquire('k8', 60000, ''), /holder/);
       });
 
+      it('park: a failed attempt keeps its key for the retry queue; other copies are held back, the first retry takes it', async function () {
+        const first = await store.acquire('order_p1', 60000);
+        assert.strictEqual(await store.park('order_p1', 'someone-else', 60000), 'stale', 'only the holder parks');
+        assert.strictEqual(await store.park('order_p1', first.token, 600000), 'parked');
+        const parked = await store.peek('order_p1');
+        assert.deepStrictEqual([parked.state, parked.holder, parked.attempts], ['in-flight', 'retry:*', 1]);
+        assert.ok(parked.leaseUntil > Date.now() + 300000, 'the lease is the one asked for when parking');
+        // A poll re-reading the order, the webhook sent again: held back.
+        assert.strictEqual((await store.acquire('order_p1', 60000)).outcome, 'in-flight');
+        // The retry queue sends the message again (its entry id as holder): it takes the key at once.
+        const retried = await store.acquire('order_p1', 60000, 'retry:entry-9');
+        assert.strictEqual(retried.outcome, 'acquired');
+        assert.strictEqual(retried.record.holder, 'retry:entry-9');
+        assert.strictEqual(retried.record.attempts, 2);
+        // Taken: a second retry entry for the same key (a copy queued before parking) is held back now.
+        assert.strictEqual((await store.acquire('order_p1', 60000, 'retry:entry-10')).outcome, 'in-flight');
+        // Failed again: parked again by its new token (the old one no longer holds it), then committed by the next retry.
+        assert.strictEqual(await store.park('order_p1', first.token, 60000), 'stale');
+        assert.strictEqual(await store.park('order_p1', retried.token, 60000), 'parked');
+        const third = await store.acquire('order_p1', 60000, 'retry:entry-9');
+        assert.strictEqual((await store.commit('order_p1', third.token, { erp: 'E9' }, 60000)).outcome, 'committed');
+        assert.strictEqual(await store.park('order_p1', third.token, 60000), 'done', 'a done key is never parked');
+        assert.strictEqual((await store.acquire('order_p1', 60000, 'retry:entry-10')).outcome, 'done');
+        // Nothing to park when the key is not held; without a token, whoever holds it is parked.
+        assert.strictEqual(await store.park('order_p2', undefined, 60000), 'not-held');
+        await store.acquire('order_p2', 60000);
+        assert.strictEqual(await store.park('order_p2', undefined, 60000), 'parked');
+        assert.strictEqual((await store.peek('order_p2')).holder, 'retry:*');
+        // A parked key whose lease ran out is free for anyone.
+        const short = await store.acquire('order_p3', 60000);
+        assert.strictEqual(await store.park('order_p3', short.token, 30), 'parked');
+        await delay(60);
+        assert.strictEqual((await store.acquire('order_p3', 60000)).outcome, 'acquired');
+      });
+
       it('ends the leases of keys taken before a time (a previous process), only where no other process shares the store', async function () {
         if (kind === 'redis') {
           assert.strictEqual(store.endLeasesTakenBefore, undefined, 'a shared store must not free keys other instances may hold');
@@ -117,6 +152,9 @@ describe('stores: idempotency store', function () {
         const old = await store.acquire('k9', 600000);
         const done = await store.acquire('k10', 600000);
         await store.commit('k10', done.token, 'ok', 600000);
+        // A key parked before the cut keeps its lease: its message waits in the retry queue, which sends it again.
+        const parked = await store.acquire('k12', 600000);
+        assert.strictEqual(await store.park('k12', parked.token, 600000), 'parked');
         assert.deepStrictEqual(await store.endLeasesTakenBefore(old.record.updatedAt - 1), [], 'a key taken later keeps its lease');
         await delay(5);
         const cut = Date.now();
@@ -132,6 +170,8 @@ describe('stores: idempotency store', function () {
         assert.strictEqual((await store.acquire('k10', 600000)).outcome, 'done');
         assert.strictEqual((await store.acquire('k11', 600000)).outcome, 'in-flight');
         assert.strictEqual(await store.release('k11', later.token), 'released');
+        assert.strictEqual((await store.acquire('k12', 600000)).outcome, 'in-flight', 'the parked key is still held');
+        assert.strictEqual((await store.acquire('k12', 600000, 'retry:e12')).outcome, 'acquired');
       });
 
       it('done keys expire after their TTL', async function () {
