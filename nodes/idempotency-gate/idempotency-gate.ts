@@ -6,8 +6,9 @@
  * How a message carries its key to the commit point: the gate sets `msg.idempotencyKey` and
  * `msg._gate = {id, key, token}`. Any message holding that `_gate` (or `idempotencyKey`) sent back to
  * the gate with `msg.commit = true` / `msg.gate = {action: 'commit', result}` commits, with
- * `msg.release = true` releases; with "commit on return" set, a returning message commits by itself
- * (Complete node) or releases when it carries `msg.failure` / `msg.error` (Catch node).
+ * `msg.release = true` releases, with `msg.park = true` parks the key for the retry queue (kept in
+ * flight for the message the queue sends again); with "commit on return" set, a returning message commits
+ * by itself (Complete node) or releases when it carries `msg.failure` / `msg.error` (Catch node).
  *
  * With "complete when settled", a message that passed is completed (its done() called) only when its key is
  * committed or released, or its lease runs out: the node that sent it (read-orders, webhook-in) counts it as
@@ -229,6 +230,17 @@ export = function (RED: any) {
         const key = keyForControl(msg);
         const outcome = await store!.release(key, g?.token);
         if (outcome === 'stale') node.warn(RED._('magento-idempotency-gate.warn.staleRelease', { key: g?.key }));
+        settle(key, g?.token);
+        showStatus();
+        return done();
+      }
+      if (msg.park === true || gate.action === 'park') {
+        // The work failed and waits in the retry queue: the key stays taken for its retry (see IdempotencyStore.park).
+        const g = mark(msg);
+        const key = keyForControl(msg);
+        const parkMs = positive((gate as { leaseSeconds?: unknown }).leaseSeconds, 'gate.leaseSeconds', leaseMs / 1000) * 1000;
+        const outcome = await store!.park(key, g?.token, parkMs);
+        if (outcome === 'stale') node.warn(RED._('magento-idempotency-gate.warn.staleParking', { key }));
         settle(key, g?.token);
         showStatus();
         return done();

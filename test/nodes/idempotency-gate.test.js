@@ -263,7 +263,7 @@ describe('magento-idempotency-gate node', function () {
     const warn = nodes.gate.warn.bind(nodes.gate);
     nodes.gate.warn = (w) => { warnings.push(String(w)); warn(w); };
     // The commit and release messages complete too: only the messages that went through count here.
-    const completed = collector(helper.getNode('completed'), (m) => m.commit === undefined && m.release === undefined);
+    const completed = collector(helper.getNode('completed'), (m) => m.commit === undefined && m.release === undefined && m.park === undefined);
     return { ...nodes, completed, warnings };
   }
   const turns = async (n = 10) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)); };
@@ -318,6 +318,67 @@ describe('magento-idempotency-gate node', function () {
     gate.receive({ _gate: passed.got[1]._gate, commit: true });
     await completed.until(2);
     assert.strictEqual(completed.got[1].payload, 'attempt 2');
+  });
+
+  it('park: a failed attempt keeps its key for the retry queue; copies are held back, the retried message takes it, even after a restart', async function () {
+    let { gate, passed, dup, err, completed, warnings } = await loadWatched({ completeWhen: 'settled', freeOrphans: true, keySpace: 'parking' });
+    gate.receive({ idempotencyKey: 'order_P', payload: 'first attempt' });
+    await passed.until(1);
+    const first = passed.got[0];
+    // The ERP did not answer: the key is parked (the message went to the retry queue); the attempt counts as completed.
+    gate.receive({ _gate: first._gate, idempotencyKey: 'order_P', park: true, gate: { action: 'park', leaseSeconds: 600 } });
+    await completed.until(1);
+    assert.strictEqual(completed.got[0].payload, 'first attempt');
+    // A poll re-reading the order meanwhile: held back, no second ERP call.
+    gate.receive({ idempotencyKey: 'order_P', payload: 'poll copy' });
+    await dup.until(1);
+    assert.deepStrictEqual([dup.got[0].payload, dup.got[0].gate.status], ['poll copy', 'in-flight']);
+    assert.ok(Date.parse(dup.got[0].gate.leaseUntil) > Date.now() + 500000, 'parked for the lease asked');
+
+    // Node-RED restarts; "free keys left by the previous run" leaves a parked key alone (its message is in the queue).
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+    await new Promise((r) => helper.startServer(r));
+    ({ gate, passed, dup, err, completed, warnings } = await loadWatched({ completeWhen: 'settled', freeOrphans: true, keySpace: 'parking' }));
+    gate.receive({ idempotencyKey: 'order_P', payload: 'poll copy after the restart' });
+    await dup.until(1);
+    assert.deepStrictEqual(dup.got.map((m) => m.gate.status), ['in-flight'], 'not reported orphaned, still held');
+    gate.receive({ idempotencyKey: 'order_P', payload: 'retried', _retry: { id: 'entry-7' } });
+    await passed.until(1);
+    assert.strictEqual(passed.got[0].payload, 'retried');
+    assert.strictEqual(passed.got[0]._gate.attempt, 2);
+    gate.receive({ _gate: passed.got[0]._gate, commit: true });
+    await completed.until(1);
+    gate.receive({ idempotencyKey: 'order_P', payload: 'poll copy once delivered' });
+    await dup.until(2);
+    assert.strictEqual(dup.got[1].gate.status, 'duplicate');
+    // A park by a token that no longer holds the key changes nothing and says so; a bad lease names the field.
+    gate.receive({ _gate: first._gate, idempotencyKey: 'order_P', park: true });
+    gate.receive({ idempotencyKey: 'order_Q', payload: 'q' });
+    await passed.until(2);
+    gate.receive({ _gate: passed.got[1]._gate, gate: { action: 'park', leaseSeconds: -5 } });
+    await err.until(1);
+    assert.strictEqual(err.got[0].failure.field, 'gate.leaseSeconds');
+    gate.receive({ idempotencyKey: 'order_Q', payload: 'q again' });
+    await dup.until(3);
+    assert.strictEqual(dup.got[2].gate.status, 'in-flight', 'a refused park left the key with its holder');
+    assert.deepStrictEqual(warnings, []);
+  });
+
+  it('park of a key another holder took since: ignored with a warning', async function () {
+    const { gate, passed, dup, warnings } = await loadWatched({ storeKind: 'memory', leaseSeconds: '0.05' });
+    gate.receive({ idempotencyKey: 'S', payload: 'slow attempt' });
+    await passed.until(1);
+    await delay(80);
+    gate.receive({ idempotencyKey: 'S', payload: 'after the lease' });
+    await passed.until(2);
+    gate.receive({ _gate: passed.got[0]._gate, park: true });
+    await turns(50);
+    assert.strictEqual(warnings.length, 1);
+    assert.match(warnings[0], /staleParking|parking of key S/);
+    gate.receive({ idempotencyKey: 'S', payload: 'copy', _retry: { id: 'e1' } });
+    await dup.until(1);
+    assert.strictEqual(dup.got[0].gate.status, 'in-flight', 'the new holder keeps the key; nothing was parked');
   });
 
   it('a bad key template is a configuration error; messages go to output 3', async function () {
