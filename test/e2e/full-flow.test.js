@@ -437,6 +437,40 @@ describe('full integration flow in a real Node-RED (flows/magento-erp.json)', fu
     });
   });
 
+  it('parks a failed order\'s key for its retry: polls re-reading it meanwhile neither call the ERP nor queue a second retry', async function () {
+    // Every poll re-reads the last 10 s before its cursor (overlap) until a poll started 11 s after the cursor was
+    // saved: five or six re-reads of an order that just failed. Its key is parked for the retry queue, so each
+    // re-read is held back at the gate. (Released, each would pass, fail again and queue one more retry entry.)
+    erp.setFaults({ failNextOrders: 100000, status: 503, retryAfterSeconds: 20 });
+    const raws = await Promise.all((await magento.placeOrders(2)).map((o) => magentoGet(`/orders/${o.entity_id}`)));
+    const numbers = splitByMapping(raws).valid.map((o) => o.increment_id);
+    assert.ok(numbers.length > 0, 'the sandbox placed no order that maps');
+    const failures = (n) => erp.requests.filter((r) => r.orderNumber === n && r.status === 503).length;
+    await waitFor('the first attempts to fail', () => numbers.every((n) => failures(n) > 0), { timeoutMs: DEADLINE, intervalMs: 10 });
+    const searches = () => magento.requests().filter((r) => r.method === 'GET' && r.path === '/rest/default/V1/orders').length;
+    const before = searches();
+    await waitFor('seven more polls (14 s: the overlap settled)', () => searches() >= before + 7, { timeoutMs: DEADLINE });
+    const live = await liveQueueEntries();
+    for (const n of numbers) {
+      const entries = live.filter((e) => e.message.payload?.increment_id === n);
+      assert.strictEqual(entries.length, 1, `order ${n} has ${entries.length} retry entries`);
+      // Every failed ERP call for it is an attempt of that one entry (a retry may have come due meanwhile).
+      assert.strictEqual(failures(n), entries[0].attempt, `order ${n}: ${failures(n)} failed ERP calls, ${entries[0].attempt} attempts queued`);
+      const key = await orderKey(n);
+      assert.strictEqual(key?.state, 'in-flight');
+      assert.ok(['retry:*', `retry:${entries[0].id}`].includes(key.holder), `order ${n}'s key is held by ${key.holder}`);
+    }
+    erp.setFaults({});
+    await waitForErpOrders(numbers, 'the parked orders, retried, in the ERP');
+    assertExactlyOnce(numbers);
+    await waitFor('their retries to be finished', async () => {
+      const left = (await liveQueueEntries()).filter((e) => numbers.includes(e.message.payload?.increment_id));
+      return left.length === 0 && (await Promise.all(numbers.map(orderKey))).every((k) => k?.state === 'done');
+    }, { timeoutMs: DEADLINE });
+    const dead = (await queueEntries('dead')).filter((e) => numbers.includes(e.message.payload?.increment_id));
+    assert.deepStrictEqual(dead.map((e) => e.reason), [], 'a parked order became a dead letter');
+  });
+
   it('loses nothing when Node-RED stops while a retried order is on its way to the ERP', async function () {
     // Polled only (no webhook), so that after its first failure the retry queue's entry is the order's only copy.
     // That needs one more thing: every poll re-reads the orders of the last 10 s (overlap) before the cursor, and
