@@ -17,7 +17,7 @@
 import { IntegrationError, ValidationError } from '../../lib/errors';
 import { compileKeySource, type KeySource } from '../../lib/stores/gate-key';
 import { storeNameFrom, storeOptionsFrom } from '../../lib/stores/config';
-import { openIdempotencyStore, type IdempotencyStore, type JsonValue, type GateRecord } from '../../lib/stores';
+import { openIdempotencyStore, type IdempotencyStore, type JsonValue, type GateRecord, type StoreOptions } from '../../lib/stores';
 import { retryIdOf } from '../../lib/retry/queue';
 import { toIntegrationError, type NodeMessage } from '../shared/failure';
 
@@ -48,6 +48,21 @@ interface Unsettled {
   token: string;
   done: () => void;
   timer: NodeJS.Timeout;
+  /** The gate node that passed it (its close completes it). */
+  owner: string;
+}
+
+/**
+ * Passed messages not completed yet ("complete when settled"), by key space, then key: one holder per key at a
+ * time. Shared by the gate nodes of this process on one key space (the same SQLite file, the same Redis key
+ * space), so the commit or release coming back through another of them completes the message too. (Memory stores
+ * are the node's own.)
+ */
+const unsettledBySpace = new Map<string, Map<string, Unsettled>>();
+
+function keySpaceOf(options: StoreOptions, nodeId: string): string {
+  if (options.kind === 'memory') return `memory:${nodeId}`;
+  return `${options.kind}:${options.kind === 'redis' ? `${options.redisUrl} ${options.keyPrefix ?? ''}` : options.directory}:${options.name}`;
 }
 
 interface GateMark {
@@ -78,6 +93,7 @@ export = function (RED: any) {
     let leaseMs = 300_000;
     let ttlMs = 24 * 3600_000;
     let waitMs = 0;
+    let space = `none:${node.id}`;
     const completeWhenSettled = config.completeWhen === 'settled';
     const counts = { passed: 0, duplicates: 0 };
     try {
@@ -88,7 +104,9 @@ export = function (RED: any) {
       leaseMs = positive(config.leaseSeconds, 'leaseSeconds', 300) * 1000;
       ttlMs = positive(config.ttl, 'ttl', 24) * (config.ttlUnit === 'days' ? 86_400_000 : 3_600_000);
       waitMs = config.inFlight === 'wait' ? positive(config.waitSeconds, 'waitSeconds', leaseMs / 1000) * 1000 : 0;
-      store = openIdempotencyStore(storeOptionsFrom(config, storeNameFrom('gate', config.keySpace, node.id), RED.settings?.userDir));
+      const options = storeOptionsFrom(config, storeNameFrom('gate', config.keySpace, node.id), RED.settings?.userDir);
+      store = openIdempotencyStore(options);
+      space = keySpaceOf(options, node.id);
     } catch (err) {
       configError = toIntegrationError(err);
       node.error(RED._('magento-idempotency-gate.errors.config', { reason: configError.message }));
@@ -132,14 +150,18 @@ export = function (RED: any) {
       statusTimer.unref?.();
     }
 
-    /** Passed messages not completed yet ("complete when settled"), by key: one holder per key at a time. */
-    const unsettled = new Map<string, Unsettled>();
+    /** This key space's passed messages not completed yet, whichever gate node passed them. */
+    function unsettled(): Map<string, Unsettled> {
+      let held = unsettledBySpace.get(space);
+      if (!held) unsettledBySpace.set(space, (held = new Map()));
+      return held;
+    }
 
     /** Completes the message holding `key` (only the holder of `token`, when given: a stale commit leaves the new holder waiting). */
     function settle(key: string, token?: string): void {
-      const held = unsettled.get(key);
+      const held = unsettled().get(key);
       if (!held || (token !== undefined && held.token !== token)) return;
-      unsettled.delete(key);
+      unsettled().delete(key);
       clearTimeout(held.timer);
       held.done();
     }
@@ -147,13 +169,13 @@ export = function (RED: any) {
     function holdUntilSettled(key: string, token: string, done: () => void): void {
       settle(key); // a holder this one took the key from (a retry taking back its lost attempt's key) is finished
       const timer = setTimeout(() => {
-        if (unsettled.get(key)?.token !== token) return;
-        unsettled.delete(key);
+        if (unsettled().get(key)?.token !== token) return;
+        unsettled().delete(key);
         node.warn(RED._('magento-idempotency-gate.warn.unsettled', { key, leaseSeconds: leaseMs / 1000 }));
         done();
       }, leaseMs);
       timer.unref?.();
-      unsettled.set(key, { token, done, timer });
+      unsettled().set(key, { token, done, timer, owner: node.id });
     }
 
     function mark(msg: NodeMessage): GateMark | undefined {
@@ -312,7 +334,9 @@ export = function (RED: any) {
       if (statusTimer) clearTimeout(statusTimer);
       // Messages still waiting for their key are completed: their work is cut off with the flow, and the key
       // stays in flight in the store until the lease (or "free keys left by the previous run") frees it.
-      for (const key of [...unsettled.keys()]) settle(key);
+      const held = unsettled();
+      for (const [key, message] of [...held]) if (message.owner === node.id) settle(key);
+      if (held.size === 0) unsettledBySpace.delete(space);
       const s = store;
       store = undefined;
       (s ? s.close() : Promise.resolve()).then(() => done(), () => done());

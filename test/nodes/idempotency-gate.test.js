@@ -253,10 +253,11 @@ describe('magento-idempotency-gate node', function () {
   });
 
   /** A gate whose completions (done()) a Complete node reports to the helper `completed`. */
-  async function loadWatched(config) {
+  async function loadWatched(config, extra = []) {
     const watch = [
       { id: 'on-complete', type: 'complete', scope: ['gate'], uncaught: false, wires: [['completed']] },
       { id: 'completed', type: 'helper' },
+      ...extra,
     ];
     const nodes = await load(config, watch);
     const warnings = [];
@@ -379,6 +380,32 @@ describe('magento-idempotency-gate node', function () {
     gate.receive({ idempotencyKey: 'S', payload: 'copy', _retry: { id: 'e1' } });
     await dup.until(1);
     assert.strictEqual(dup.got[0].gate.status, 'in-flight', 'the new holder keeps the key; nothing was parked');
+  });
+
+  it('complete when settled: the commit or release may come back through another gate node on the same key space', async function () {
+    const second = [
+      { id: 'gate-b', type: 'magento-idempotency-gate', storeKind: 'sqlite', keySpace: 'shared', completeWhen: 'settled', wires: [['passed-b'], ['dup-b'], []] },
+      { id: 'passed-b', type: 'helper' },
+      { id: 'dup-b', type: 'helper' },
+    ];
+    const { gate, passed, completed, warnings } = await loadWatched({ storeKind: 'sqlite', keySpace: 'shared', completeWhen: 'settled' }, second);
+    const gateB = helper.getNode('gate-b');
+    const dupB = collector(helper.getNode('dup-b'));
+    gate.receive({ idempotencyKey: 'X', payload: 'x' });
+    gate.receive({ idempotencyKey: 'Y', payload: 'y' });
+    await passed.until(2);
+    // The same key space: gate B sees the keys gate A passed.
+    gateB.receive({ idempotencyKey: 'X', payload: 'x through B' });
+    await dupB.until(1);
+    assert.strictEqual(dupB.got[0].gate.status, 'in-flight');
+    // Their commit and release come back through gate B: gate A's messages complete at once, not at the lease's end.
+    gateB.receive({ _gate: passed.got[0]._gate, idempotencyKey: 'X', commit: true });
+    await completed.until(1);
+    assert.strictEqual(completed.got[0].payload, 'x');
+    gateB.receive({ _gate: passed.got[1]._gate, idempotencyKey: 'Y', release: true });
+    await completed.until(2);
+    assert.strictEqual(completed.got[1].payload, 'y');
+    assert.deepStrictEqual(warnings, []);
   });
 
   it('a bad key template is a configuration error; messages go to output 3', async function () {
