@@ -281,6 +281,18 @@ function fixedProductTaxLine(items: MagentoOrderItem[], money: AmountReader, inc
   return { type: 'fixed_product_tax', code: 'FPT', description, amount: round2(incl ? amount + tax : amount), tax: round2(tax) };
 }
 
+/**
+ * The order's subtotal without the FPT Magento may have put in it: always in `subtotal_incl_tax`, and in `subtotal`
+ * when the store has "Include FPT In Subtotal" on (Magento_Weee's WeeeTax collector, processTotalAmount). The
+ * ERP's subtotal is the items' (qty × price, before discount): taken out where the subtotal is the items' plus the
+ * FPT line (`fpt`, in the same amounts) and not the items' alone; otherwise Magento's subtotal as it is.
+ */
+function withoutFixedProductTax(subtotal: number, itemsSubtotal: number, fpt: number, tolerance: number): number {
+  if (fpt === 0) return subtotal;
+  const near = (a: number, b: number): boolean => Math.abs(a - b) <= tolerance + 1e-9;
+  return near(subtotal - fpt, itemsSubtotal) && !near(subtotal, itemsSubtotal) ? subtotal - fpt : subtotal;
+}
+
 /** The fees of `weee_tax_applied` (JSON text, or already an array); none when it is absent or not a list. */
 function appliedFees(applied: unknown): Array<Record<string, unknown>> {
   let list = applied;
@@ -377,7 +389,10 @@ export function mapOrder(raw: MagentoOrder, options: MappingOptions = preset('st
   if (grandTotal === undefined) problems.push({ field: useBase ? '/base_grand_total' : '/grand_total', reason: 'is required' });
   const lineSum = (gross: boolean) =>
     lines.reduce((s, l) => s + l.row_total + (gross ? l.tax : 0), 0) + serviceLines.reduce((s, l) => s + l.amount + (gross ? l.tax : 0), 0);
-  const subtotal = (incl ? money.read(raw, 'subtotal_incl_tax', '') : money.read(raw, 'subtotal', '')) ?? lines.reduce((s, l) => s + l.row_total + l.discount, 0);
+  const itemsSubtotal = lines.reduce((s, l) => s + l.row_total + l.discount, 0);
+  const magentoSubtotal = incl ? money.read(raw, 'subtotal_incl_tax', '') : money.read(raw, 'subtotal', '');
+  const subtotal = magentoSubtotal === undefined ? itemsSubtotal
+    : withoutFixedProductTax(magentoSubtotal, itemsSubtotal, fixedProductTax ? fixedProductTax.amount : 0, Math.max(0.01, options.totalsTolerance));
   const tax = money.read(raw, 'tax_amount', '') ?? [...lines, ...serviceLines].reduce((s, l) => s + l.tax, 0);
   const discount = lines.reduce((s, l) => s + l.discount, 0) + serviceLines.reduce((s, l) => s + (l.discount ?? 0), 0);
   const fees = serviceLines.filter((l) => l.type !== 'shipping').reduce((s, l) => s + l.amount, 0);

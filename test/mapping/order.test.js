@@ -302,6 +302,22 @@ describe('order mapping (lib/mapping)', function () {
       assert.deepStrictEqual(mapOk(f.fptOrder({ taxedFpt: true }), { amounts: 'incl_tax' }).service_lines[1].amount, 5.95);
     });
 
+    it('the ERP\'s subtotal is the items\': the FPT Magento puts in subtotal_incl_tax (always) or subtotal ("Include FPT In Subtotal") is taken out', function () {
+      assert.strictEqual(mapOk(f.fptOrder()).totals.subtotal, 1000, 'the store\'s default: FPT a total of its own');
+      // Gross amounts: Magento's subtotal_incl_tax holds the items' 1190 and the FPT with its tax.
+      assert.strictEqual(mapOk(f.fptOrder(), { amounts: 'incl_tax' }).totals.subtotal, 1190);
+      assert.strictEqual(mapOk(f.fptOrder({ taxedFpt: true }), { amounts: 'incl_tax' }).totals.subtotal, 1190);
+      // "Include FPT In Subtotal": Magento's subtotal is 1005; the base twin too.
+      const inSubtotal = f.fptOrder();
+      inSubtotal.subtotal = inSubtotal.base_subtotal = 1005;
+      assert.strictEqual(mapOk(inSubtotal).totals.subtotal, 1000);
+      assert.strictEqual(mapOk(inSubtotal, { currency: 'base' }).totals.subtotal, 1000);
+      // A subtotal that is neither the items' nor the items' plus the FPT is Magento's as it is.
+      const other = f.fptOrder();
+      other.subtotal = 1003;
+      assert.strictEqual(mapOk(other).totals.subtotal, 1003);
+    });
+
     it('without it the order would not add up: an FPT order whose fields are missing fails the totals check by the fee', function () {
       const raw = f.fptOrder();
       delete raw.items[0].weee_tax_applied_row_amount;
