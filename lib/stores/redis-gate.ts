@@ -60,24 +60,22 @@ redis.call('ZREM', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[3], expires, ARGV[4])
 return {outcome, redis.call('HGETALL', KEYS[1])}`;
 
-// KEYS: record, in-flight index. ARGV: token ('' = any), key
-const RELEASE = `${NOW}
+// What release and park answer unless the key is live, in flight and held with the token ARGV[1] ('' = any): releaseRule in gate-rules.ts.
+const HELD_WITH_TOKEN = `${NOW}
 ${LIVE}
 local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'token')
 if not (h[1] and live(h[1], h[2], h[3])) then return 'not-held' end
 if h[1] == 'done' then return 'done' end
-if ARGV[1] ~= '' and h[4] ~= ARGV[1] then return 'stale' end
+if ARGV[1] ~= '' and h[4] ~= ARGV[1] then return 'stale' end`;
+
+// KEYS: record, in-flight index. ARGV: token ('' = any), key
+const RELEASE = `${HELD_WITH_TOKEN}
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
 return 'released'`;
 
-// KEYS: record, in-flight index. ARGV: token ('' = any), leaseMs, key. The same checks as RELEASE, then the key parked.
-const PARK = `${NOW}
-${LIVE}
-local h = redis.call('HMGET', KEYS[1], 'state', 'leaseUntil', 'expiresAt', 'token')
-if not (h[1] and live(h[1], h[2], h[3])) then return 'not-held' end
-if h[1] == 'done' then return 'done' end
-if ARGV[1] ~= '' and h[4] ~= ARGV[1] then return 'stale' end
+// KEYS: record, in-flight index. ARGV: token ('' = any), leaseMs, key
+const PARK = `${HELD_WITH_TOKEN}
 local lease = now + tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'holder', '${PARKED_FOR_RETRY}', 'leaseUntil', lease, 'updatedAt', now)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + ${IN_FLIGHT_GRACE_MS})
