@@ -247,7 +247,9 @@ export = function (RED: any) {
         throw new ValidationError('command', `must be forget or stats (got ${JSON.stringify(msg.command)})`);
       }
 
-      if (msg.release === true || gate.action === 'release' || (returning && failed)) {
+      // Parking is asked for explicitly; a returning failure ("commit on return") without it releases.
+      const park = gate.action === 'park' || (msg.park === true && msg.release !== true && gate.action === undefined);
+      if (!park && (msg.release === true || gate.action === 'release' || (returning && failed))) {
         const g = mark(msg);
         const key = keyForControl(msg);
         const outcome = await store!.release(key, g?.token);
@@ -256,7 +258,7 @@ export = function (RED: any) {
         showStatus();
         return done();
       }
-      if (msg.park === true || gate.action === 'park') {
+      if (park) {
         // The work failed and waits in the retry queue: the key stays taken for its retry (see IdempotencyStore.park).
         const g = mark(msg);
         const key = keyForControl(msg);
