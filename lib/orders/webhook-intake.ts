@@ -148,8 +148,8 @@ export class WebhookIntake {
   private readonly recent: RecentClaims;
   /** Accepts under way in this process, by business key: a repeat arriving meanwhile waits for the first. */
   private readonly underWay = new Map<string, Promise<AcceptOutcome | undefined>>();
-  /** Journal entries this instance accepted (and so sent on) that the flow has not taken over yet; at most the journal's size. */
-  private readonly acceptedHere = new Set<string>();
+  /** Journal entries this instance sent on (accepted, or gave back with `unfinished`) that the flow has not taken over yet; at most the journal's size. */
+  private readonly sentHere = new Set<string>();
 
   constructor(private readonly seen: SeenBackend, private readonly journal: JournalBackend, private readonly options: IntakeOptions) {
     this.recent = new RecentClaims(options.recentKeys ?? DEFAULT_RECENT_KEYS);
@@ -222,7 +222,7 @@ export class WebhookIntake {
 
   private accepted(key: string, event: WebhookEvent, entry: QueueEntry, now: number): AcceptOutcome {
     this.recent.add(key, now + this.options.dedupeTtlMs, event.deliveryId);
-    this.acceptedHere.add(entry.id);
+    this.sentHere.add(entry.id);
     return { outcome: 'accepted', entryId: entry.id };
   }
 
@@ -233,20 +233,23 @@ export class WebhookIntake {
   /** The flow took the event over: forget the journal entry. */
   async complete(entryId: string): Promise<void> {
     await this.journal.remove(entryId);
-    this.acceptedHere.delete(entryId);
+    this.sentHere.delete(entryId);
   }
 
   /**
-   * Events accepted but not yet taken over (after a crash or restart), oldest first — not those this
-   * instance accepted itself: they were sent on when accepted (a webhook can arrive before the flows
-   * have started and the node asks for these).
+   * Events accepted but not yet taken over, oldest first, that this instance has not sent on: after a crash or
+   * restart (asked at start), or journaled by another instance sharing the journal (Redis) that never handed
+   * them over — it stopped (asked with `receivedBefore`, epoch ms: only those received before then). Not those
+   * this instance accepted itself (sent on when accepted: a webhook can arrive before the flows have started and
+   * the node asks for these), nor those it gave back before: each given back counts as sent on from here on.
    */
-  async unfinished(limit = 1000): Promise<Array<{ entryId: string; event: JournaledEvent }>> {
+  async unfinished(limit = 1000, receivedBefore = Infinity): Promise<Array<{ entryId: string; event: JournaledEvent }>> {
     const entries = await this.journal.list({ state: ['in-flight', 'pending'], limit });
-    return entries
-      .filter((e) => !this.acceptedHere.has(e.id))
-      .sort((a, b) => a.firstFailedAt - b.firstFailedAt)
-      .map((e) => ({ entryId: e.id, event: journaledEvent(e.message) }));
+    const given = entries
+      .filter((e) => !this.sentHere.has(e.id) && e.firstFailedAt < receivedBefore)
+      .sort((a, b) => a.firstFailedAt - b.firstFailedAt);
+    for (const e of given) this.sentHere.add(e.id);
+    return given.map((e) => ({ entryId: e.id, event: journaledEvent(e.message) }));
   }
 
   /** The claim held on `key`, if any (undefined too when it cannot be read). */

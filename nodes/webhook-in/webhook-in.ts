@@ -41,6 +41,8 @@ interface WebhookInConfig {
   /** On its own port: a Node-RED TLS configuration node (id) for HTTPS; empty: plain HTTP. */
   tls?: string;
   maxJournal?: number | string;
+  /** Redis (a journal several instances share): minutes after which another instance's events it never handed over are sent on here. */
+  strandedMinutes?: number | string;
   storeKind?: string;
   redisUrl?: string;
 }
@@ -128,6 +130,9 @@ export = function (RED: any) {
     let path = '';
     let closed = false;
     let ownAddress: ListenAddress | undefined;
+    /** Redis: how old another instance's journaled event gets before this one sends it on (0: never). */
+    let strandedMs = 0;
+    let strandedTimer: NodeJS.Timeout | undefined;
 
     try {
       if (config.listen === 'port') ownAddress = ownAddressOf(RED, config, respondInFlow);
@@ -151,6 +156,7 @@ export = function (RED: any) {
       maxBytes = Math.floor(numberField(config.maxBodyKb, 1024, 'maxBodyKb', { min: 1 }) * 1024);
       const dedupeTtlMs = numberField(config.dedupeHours, 72, 'dedupeHours', { min: 0.01 }) * 3600 * 1000;
       const kind = storeKindOf(config);
+      if (kind === 'redis') strandedMs = numberField(config.strandedMinutes, 10, 'strandedMinutes', { min: 0.01 }) * 60_000;
       const storeId = String(node.id).replace(/[^A-Za-z0-9_.-]/g, '_');
       const seenName = `magento-webhook-in-seen-${storeId}`;
       const journalName = `magento-webhook-in-journal-${storeId}`;
@@ -371,18 +377,33 @@ export = function (RED: any) {
       };
     }
 
-    // Events accepted before a crash or restart but not taken over by the flow go out again.
-    const replay = (): void => {
-      intake!.unfinished().then((entries) => {
+    /** Sends on, marked `replayed`, the journaled events received before `receivedBefore` that this instance did not send on yet. */
+    function sendOnUnfinished(receivedBefore: number, report: (count: number) => void): void {
+      intake!.unfinished(1000, receivedBefore).then((entries) => {
         if (closed || entries.length === 0) return;
         for (const { entryId, event } of entries) emit(event, entryId, { replayed: true });
-        node.log(RED._('magento-webhook-in.log.replayed', { count: entries.length }));
+        report(entries.length);
       }, (err: Error) => node.warn(RED._('magento-webhook-in.warn.journal-read', { reason: err.message })));
+    }
+
+    // Events accepted before a crash or restart but not taken over by the flow go out again.
+    const replay = (): void => {
+      sendOnUnfinished(Infinity, (count) => node.log(RED._('magento-webhook-in.log.replayed', { count })));
+      // A journal several instances share (Redis): an event one of them journaled and never handed over would wait
+      // for the next start of an instance once that one is gone (stopped, scaled away). Each instance sends such
+      // events on once they are older than "Others' events after", each once (a gate behind lets one of two through).
+      if (strandedMs > 0 && !closed && !strandedTimer) {
+        strandedTimer = setInterval(() => sendOnUnfinished(Date.now() - strandedMs,
+          (count) => node.warn(RED._('magento-webhook-in.warn.stranded', { count, minutes: strandedMs / 60_000 }))),
+        Math.min(60_000, Math.max(1_000, strandedMs / 4)));
+        strandedTimer.unref?.();
+      }
     };
     RED.events?.once?.('flows:started', replay);
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true;
+      if (strandedTimer) clearInterval(strandedTimer);
       status.stop();
       RED.events?.removeListener?.('flows:started', replay);
       handoverHooks.remove();

@@ -277,6 +277,24 @@ describe('Node-RED editor in Chromium', function () {
       assert.deepStrictEqual(await page.evaluate((n) => { const x = RED.nodes.node(n); return [x.listen, x.port, x.host, x.respond]; }, id), ['port', '8081', '', 'accept']);
     });
 
+    it('webhook-in: the Redis store shows its URL and "Others\' events after" (minutes, more than 0)', async function () {
+      const id = await E.dropFromPalette(page, 'magento-webhook-in', place());
+      await E.openEditDialog(page, id);
+      const row = page.locator('#node-input-strandedMinutes').locator('xpath=..');
+      assert.strictEqual(await row.isVisible(), false, 'only for a journal instances share');
+      await page.selectOption('#node-input-storeKind', 'redis');
+      await row.waitFor({ state: 'visible' });
+      assert.ok(await page.locator('#node-input-redisUrl').isVisible());
+      assert.strictEqual(await page.inputValue('#node-input-strandedMinutes'), '10');
+      await E.setField(page, '#node-input-strandedMinutes', '0');
+      await page.waitForSelector('#node-input-strandedMinutes.input-error');
+      assert.match(await E.fieldTooltip(page, '#node-input-strandedMinutes'), /a number of minutes, more than 0/);
+      await E.setField(page, '#node-input-strandedMinutes', '15');
+      await page.waitForSelector('#node-input-strandedMinutes:not(.input-error)');
+      await E.closeEditDialog(page);
+      assert.deepStrictEqual(await page.evaluate((n) => { const x = RED.nodes.node(n); return [x.storeKind, x.strandedMinutes]; }, id), ['redis', '15']);
+    });
+
     it('store-config (added from a node\'s Store field): shows its help, refuses a URL without scheme, tests the connection against the sandbox and fails clearly with a wrong token', async function () {
       const c = stack.magento.credentials;
       const id = await E.dropFromPalette(page, 'magento-push-price', place());

@@ -89,16 +89,16 @@ describe('magento-webhook-in node', function () {
   });
 
   /** `via`: the node type between webhook-in and the helper node that collects what came out. */
-  async function load(config = {}, { taker = false, via = taker ? 'taker' : 'holder', also, secret = SECRET } = {}) {
+  async function load(config = {}, { taker = false, via = taker ? 'taker' : 'holder', also, secret = SECRET, id = 'hook' } = {}) {
     const flow = [
       { id: 'tab', type: 'tab' },
-      { id: 'hook', type: 'magento-webhook-in', z: 'tab', x: 0, y: 0, url: '/magento/orders', scheme: 'body', toleranceSeconds: '300', maxBodyKb: '4',
+      { id, type: 'magento-webhook-in', z: 'tab', x: 0, y: 0, url: '/magento/orders', scheme: 'body', toleranceSeconds: '300', maxBodyKb: '4',
         dedupeHours: '1', respond: 'accept', storeKind: 'sqlite', wires: [also ? ['take', 'also'] : ['take']], ...config },
       { id: 'take', type: via, z: 'tab', x: 0, y: 0, wires: [['out']] },
       { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
     ];
     if (also) flow.push({ id: 'also', type: also, z: 'tab', x: 0, y: 0, wires: [[]] });
-    await helper.load([webhookModule, takerModule], flow, { hook: { secret } });
+    await helper.load([webhookModule, takerModule], flow, { [id]: { secret } });
     if (!server) {
       server = http.createServer((req, res) => app(req, res));
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -112,7 +112,7 @@ describe('magento-webhook-in node', function () {
       waiters = waiters.filter((w) => (w.n <= messages.length ? (w.resolve(messages), false) : true));
     });
     return {
-      hook: helper.getNode('hook'),
+      hook: helper.getNode(id),
       messages,
       until: (n) => (messages.length >= n ? Promise.resolve(messages) : new Promise((resolve) => waiters.push({ n, resolve }))),
     };
@@ -279,6 +279,41 @@ describe('magento-webhook-in node', function () {
     const r2 = await post(ev.raw, ev.headers);
     assert.strictEqual(r2.body.status, 'accepted');
     await n.until(1);
+  });
+
+  it('Redis: sends on, once, an event another instance journaled and never handed over, once it is older than "Others\' events after"', async function () {
+    const Redis = require('ioredis');
+    const { openIntakeStores, WebhookIntake } = require('../../dist/lib/orders');
+    const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+    // Two instances of one flow: the same node id, so the same journal and seen-set in Redis (unique to this run).
+    const id = `hook_${process.pid}_${Date.now()}`;
+    const n = await load({ storeKind: 'redis', redisUrl: REDIS_URL, strandedMinutes: '0.02' }, { id, taker: true });
+    const other = openIntakeStores({ kind: 'redis', journalName: `magento-webhook-in-journal-${id}`, seenName: `magento-webhook-in-seen-${id}`, directory: userDir, redisUrl: REDIS_URL });
+    const redis = new Redis(REDIS_URL);
+    try {
+      // The other instance accepted an event a minute ago and stopped before its flow took it over.
+      const stopped = new WebhookIntake(other.seen, other.journal, { dedupeTtlMs: 3600000 });
+      const event = { payload: { order_id: 7 }, body: '{"order_id":7}', event: 'order.placed', idempotencyKey: 'order_7', deliveryId: 'other-7', businessKey: 'order.placed|order_7' };
+      const { entryId } = await stopped.accept(event, Date.now() - 60000);
+      // This instance (started already: its start replayed nothing) sends it on at its next look (every second here).
+      const [sent] = await n.until(1);
+      assert.deepStrictEqual([sent.deliveryId, sent.replayed, sent.payload], ['other-7', true, { order_id: 7 }]);
+      assert.ok(reported.some((r) => r.key === 'magento-webhook-in.warn.stranded' && r.subs.count === 1), 'a warning says why');
+      // Taken over (the taker completed it): gone from the shared journal; not sent a second time.
+      for (let i = 0; i < 100 && (await other.journal.list({ state: ['in-flight', 'pending'] })).some((e) => e.id === entryId); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepStrictEqual((await other.journal.list({ state: ['in-flight', 'pending'] })).map((e) => e.id), []);
+      // The sweep's next look finds nothing left to send.
+      const looks = sinon.spy(WebhookIntake.prototype, 'unfinished');
+      while (looks.callCount < 2) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all(looks.returnValues);
+      assert.strictEqual(n.messages.length, 1);
+      assert.strictEqual(reported.filter((r) => r.key === 'magento-webhook-in.warn.stranded').length, 1);
+    } finally {
+      await other.close();
+      const keys = await redis.keys(`*${id}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 
   it('emits again after a restart an event the flow had not taken over, not one it had', async () => {

@@ -178,6 +178,24 @@ describe('lib/orders webhook verification', () => {
       assert.deepStrictEqual(await next.unfinished(), []);
     });
 
+    it('gives back another instance\'s events received before a time, each once (a shared journal whose instance stopped)', async () => {
+      const stopped = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      const minute = 60000;
+      const old = await stopped.accept(ev('old', 'k1'), Date.now() - 20 * minute);
+      const older = await stopped.accept(ev('older', 'k2'), Date.now() - 30 * minute);
+      const fresh = await stopped.accept(ev('fresh', 'k3'));
+      const running = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
+      const cutoff = Date.now() - 10 * minute;
+      assert.deepStrictEqual((await running.unfinished(1000, cutoff)).map((u) => u.entryId), [older.entryId, old.entryId], 'oldest first');
+      assert.deepStrictEqual(await running.unfinished(1000, cutoff), [], 'each given back once');
+      assert.deepStrictEqual(await stopped.unfinished(1000, Date.now()), [], 'not to the instance that accepted them');
+      // Without a time (a start): what is left, not what was given back already.
+      assert.deepStrictEqual((await running.unfinished()).map((u) => u.entryId), [fresh.entryId]);
+      // Taken over by the flow: gone from the journal, for every instance.
+      for (const e of [old, older, fresh]) await running.complete(e.entryId);
+      assert.deepStrictEqual(await new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 }).unfinished(), []);
+    });
+
     it('journals the body as received and gives the parsed payload back at replay, also for entries of older versions', async () => {
       const intake = new w.WebhookIntake(seen, journal, { dedupeTtlMs: 60000 });
       const body = '{ "increment_id" : "000000042",  "total": 1.50 }';
